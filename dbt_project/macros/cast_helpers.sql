@@ -1,0 +1,29 @@
+{#
+    Typing helpers for staging. Raw columns arrive as the export wrote them (often text);
+    these turn them into types the same way on every adapter. A value that does not parse
+    becomes null here; the ingestion has already quarantined rows that must not load.
+#}
+
+{% macro normalize_email(column) -%}
+    nullif(lower(trim(cast({{ column }} as {{ dbt.type_string() }}))), '')
+{%- endmacro %}
+
+{% macro cast_boolean(column) -%}
+    case
+        when lower(trim(cast({{ column }} as {{ dbt.type_string() }}))) in ('true', 't', '1', 'yes', 'y') then true
+        when lower(trim(cast({{ column }} as {{ dbt.type_string() }}))) in ('false', 'f', '0', 'no', 'n') then false
+    end
+{%- endmacro %}
+
+{# Timestamps: exports carry ISO 8601 with or without an offset; the warehouse keeps UTC. #}
+{% macro cast_timestamp(column) -%}
+    {{ return(adapter.dispatch('cast_timestamp')(column)) }}
+{%- endmacro %}
+
+{% macro default__cast_timestamp(column) -%}
+    cast(cast(nullif(trim(cast({{ column }} as {{ dbt.type_string() }})), '') as timestamp with time zone) at time zone 'UTC' as timestamp)
+{%- endmacro %}
+
+{% macro duckdb__cast_timestamp(column) -%}
+    cast(timezone('UTC', try_cast(nullif(trim(cast({{ column }} as varchar)), '') as timestamptz)) as timestamp)
+{%- endmacro %}

@@ -1,0 +1,1 @@
+"""Great Expectations audits of the agreed definitions, as Dagster asset checks."""

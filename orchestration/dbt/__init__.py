@@ -1,0 +1,1 @@
+"""dbt: the staging, intermediate and mart models as Dagster assets."""

@@ -1,0 +1,58 @@
+"""Where things are: every path and connection setting, read from the environment.
+
+Nothing here is secret and nothing is read from the user's home directory. The same
+variables drive dbt (profiles.yml reads WAREHOUSE_PATH / WAREHOUSE_DIR) and Dagster.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _path_from_env(name: str, default: Path) -> Path:
+    value = os.environ.get(name)
+    path = Path(value) if value else default
+    return path if path.is_absolute() else (REPO_ROOT / path)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Resolved locations of the warehouse, the landing zone and the dbt project."""
+
+    warehouse_dir: Path
+    warehouse_path: Path
+    landing_dir: Path
+    truth_dir: Path
+    dbt_target: str
+    dbt_project_dir: Path = REPO_ROOT
+    dbt_profiles_dir: Path = REPO_ROOT
+    expectations_dir: Path = REPO_ROOT / "expectations"
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        warehouse_dir = _path_from_env("WAREHOUSE_DIR", REPO_ROOT / ".warehouse")
+        warehouse_path = _path_from_env("WAREHOUSE_PATH", warehouse_dir / "warehouse.duckdb")
+        return cls(
+            warehouse_dir=warehouse_dir,
+            warehouse_path=warehouse_path,
+            landing_dir=_path_from_env("LANDING_DIR", REPO_ROOT / "data" / "landing"),
+            truth_dir=_path_from_env("TRUTH_DIR", REPO_ROOT / "data" / "truth"),
+            dbt_target=os.environ.get("WAREHOUSE_TARGET", "duckdb"),
+            dbt_profiles_dir=_path_from_env("DBT_PROFILES_DIR", REPO_ROOT),
+        )
+
+    @property
+    def dlt_pipelines_dir(self) -> Path:
+        # dlt keeps its pipeline state beside the warehouse, not in ~/.dlt
+        return self.warehouse_dir / "dlt_pipelines"
+
+    def export_to_environment(self) -> None:
+        """Make the dbt subprocesses see the same warehouse as this process."""
+        os.environ["WAREHOUSE_PATH"] = str(self.warehouse_path)
+        os.environ["WAREHOUSE_DIR"] = str(self.warehouse_dir)
+        os.environ["DBT_PROFILES_DIR"] = str(self.dbt_profiles_dir)
+        os.environ["WAREHOUSE_TARGET"] = self.dbt_target

@@ -1,0 +1,57 @@
+"""Shared fixtures: every test runs against its own temporary warehouse and landing zone."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _isolated_environment(tmp_path_factory):
+    """Point every path setting at a temporary folder before anything reads them."""
+    root = tmp_path_factory.mktemp("env")
+    os.environ["WAREHOUSE_DIR"] = str(root / "warehouse")
+    os.environ.pop("WAREHOUSE_PATH", None)
+    os.environ["LANDING_DIR"] = str(root / "landing")
+    os.environ["TRUTH_DIR"] = str(root / "truth")
+    os.environ["DAGSTER_HOME"] = str(root / "dagster_home")
+    (root / "dagster_home").mkdir()
+    yield root
+
+
+@pytest.fixture(scope="session")
+def dbt_manifest(_isolated_environment):
+    """Parse the dbt project once per session, as `make prepare` does."""
+    from orchestration.prepare import prepare
+    from orchestration.settings import Settings
+
+    prepare(Settings.from_env())
+    return Settings.from_env().dbt_project_dir / "target" / "manifest.json"
+
+
+def make_settings(root: Path, landing: Path | None = None):
+    """Settings for one test's own warehouse (and landing zone), exported for dbt."""
+    from orchestration.settings import Settings
+
+    base = Settings.from_env()
+    settings = Settings(
+        warehouse_dir=root / "warehouse",
+        warehouse_path=root / "warehouse" / "warehouse.duckdb",
+        landing_dir=landing or root / "landing",
+        truth_dir=root / "truth",
+        dbt_target=base.dbt_target,
+        dbt_profiles_dir=base.dbt_profiles_dir,
+    )
+    settings.warehouse_dir.mkdir(parents=True, exist_ok=True)
+    settings.export_to_environment()
+    return settings
+
+
+def copy_fixture_landing(destination: Path) -> Path:
+    shutil.copytree(FIXTURES / "landing", destination)
+    return destination
