@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -11,26 +12,27 @@ import pytest
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
-@pytest.fixture(scope="session", autouse=True)
-def _isolated_environment(tmp_path_factory):
-    """Point every path setting at a temporary folder before anything reads them."""
-    root = tmp_path_factory.mktemp("env")
+def pytest_configure(config):
+    """Before collection: isolate every path setting in a temporary folder, and parse the
+    dbt project once (as `make prepare` does), since test modules import the definitions."""
+    root = Path(tempfile.mkdtemp(prefix="revenue-cycle-tests-"))
     os.environ["WAREHOUSE_DIR"] = str(root / "warehouse")
     os.environ.pop("WAREHOUSE_PATH", None)
     os.environ["LANDING_DIR"] = str(root / "landing")
     os.environ["TRUTH_DIR"] = str(root / "truth")
     os.environ["DAGSTER_HOME"] = str(root / "dagster_home")
     (root / "dagster_home").mkdir()
-    yield root
 
-
-@pytest.fixture(scope="session")
-def dbt_manifest(_isolated_environment):
-    """Parse the dbt project once per session, as `make prepare` does."""
     from orchestration.prepare import prepare
     from orchestration.settings import Settings
 
     prepare(Settings.from_env())
+
+
+@pytest.fixture(scope="session")
+def dbt_manifest():
+    from orchestration.settings import Settings
+
     return Settings.from_env().dbt_project_dir / "target" / "manifest.json"
 
 
