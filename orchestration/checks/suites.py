@@ -87,6 +87,7 @@ def run_suite(suite_name: str, warehouse_path: Path, expectations_dir: Path) -> 
     """Validate one suite against its relation, as SQL inside DuckDB."""
     gx_duckdb.install()
     import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
 
     project = gx.get_context(mode="file", project_root_dir=str(expectations_dir))
     suite = project.suites.get(suite_name)
@@ -97,6 +98,8 @@ def run_suite(suite_name: str, warehouse_path: Path, expectations_dir: Path) -> 
     # The warehouse connection is run-time configuration: an ephemeral context holds it,
     # so validating never rewrites the reviewed great_expectations.yml.
     runtime = gx.get_context(mode="ephemeral")
+    # results go to Dagster's metadata and log; GX's progress bars only clutter the run log
+    runtime.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
     source = runtime.data_sources.add_sql(
         name="warehouse",
         connection_string=f"duckdb:///{warehouse_path}",
