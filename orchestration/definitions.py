@@ -35,7 +35,7 @@ def build_definitions(settings: Settings | None = None) -> Definitions:
                 # the dbt of this environment, whether or not it is on PATH
                 dbt_executable=str(Path(sys.executable).parent / "dbt"),
             ),
-            "dlt": DagsterDltResource(),
+            "dlt_resource": DagsterDltResource(),
         },
         # DuckDB allows one writer process per file: steps of a run execute one by one.
         executor=in_process_executor,

@@ -43,7 +43,7 @@ def test_raw_layer_holds_every_exported_row(materialized):
     settings, *_ = materialized
     with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
         rows = con.sql("select id, _landing_file from raw_salesforce.lead order by id").fetchall()
-    assert rows == [("00Q1", "2026-06-30.csv"), ("00Q2", "2026-06-30.csv"), ("00Q3", "2026-06-30.csv")]
+    assert rows == [("00Q1", "salesforce/lead/2026-06-30.csv"), ("00Q2", "salesforce/lead/2026-06-30.csv"), ("00Q3", "salesforce/lead/2026-06-30.csv")]
 
 
 def test_mart_holds_the_expected_rows(materialized):
@@ -114,11 +114,9 @@ def test_gx_check_fails_on_a_stage_outside_the_governed_funnel(materialized, tmp
 def test_unmapped_source_value_fails_the_run_check(tmp_path, dbt_manifest):
     landing = copy_fixture_landing(tmp_path / "landing")
     csv = landing / "salesforce" / "lead" / "2026-06-30.csv"
-    csv.write_text(
-        csv.read_text()
-        + "00Q9,dee@delta.com,Dee,Ng,Delta,CEO,Web,Nurture - Custom,005A,false,,,,false,"
-        "2026-06-07T10:00:00Z,2026-06-07T10:00:00Z\n"
-    )
+    header, first = csv.read_text().splitlines()[:2]
+    unknown = first.replace("00Q1", "00Q9").replace("Open - Not Contacted", "Nurture - Custom")
+    csv.write_text(csv.read_text() + unknown + "\n")
     settings = make_settings(tmp_path, landing)
     with DagsterInstance.ephemeral() as instance:
         result, summary = materialize_all(build_definitions(settings), instance)

@@ -1,23 +1,57 @@
-"""Dagster ingestion assets: one dlt pipeline per source system, one asset per table."""
+"""Dagster ingestion assets: one dlt pipeline per source system, one asset per table.
 
+A run of a system's assets:
+1. lists the landing files of the selected tables and compares them with the ledger
+   (new files load, known files are skipped, changed files are reported, never reloaded);
+2. parses each new file with DuckDB's readers, typing rows to the source contract and
+   sending every row that cannot load to the quarantine with its line and reason;
+3. drops versions older than the row already in the raw table (newest updated-at wins);
+4. loads the accepted rows with dlt (Arrow tables, parquet loader format) as a merge on
+   the primary key, then appends the quarantine rows and the ledger entries;
+5. reports rows, files, quarantined rows, schema drift and the newest record time as
+   asset metadata, and the row accounting of every file as an asset check.
+"""
 
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
 
 import dlt
-from dagster import AssetExecutionContext, AssetKey, AssetSpec, AssetsDefinition
-from dagster_dlt import DagsterDltResource, DagsterDltTranslator, dlt_assets
+import duckdb
+import pyarrow as pa
+from dagster import (
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetCheckSpec,
+    AssetExecutionContext,
+    AssetKey,
+    AssetSpec,
+    AssetsDefinition,
+    MaterializeResult,
+    MetadataValue,
+    multi_asset,
+)
+from dagster_dlt import DagsterDltResource, DagsterDltTranslator, build_dlt_asset_specs
 from dagster_dlt.translator import DltResourceTranslatorData
 
-from orchestration.ingestion.readers import landing_files, read_landing_file
-from orchestration.ingestion.tables import (
-    SYSTEM_DESCRIPTIONS,
-    SYSTEM_OWNERS,
-    SourceTable,
-    tables_by_system,
+from orchestration.ingestion.ledger import (
+    LEDGER_TABLE,
+    QUARANTINE_TABLE,
+    FilePlan,
+    LandingFile,
+    describe,
+    plan_files,
+    read_ledger,
 )
+from orchestration.ingestion.parse import FileRejected, ParsedFile, parse_file
+from orchestration.ingestion.tables import SYSTEM_DESCRIPTIONS, SYSTEM_OWNERS, tables_by_system
 from orchestration.settings import Settings
+from orchestration.sources.schemas import SourceTable
 
 WAREHOUSE_WRITERS_POOL = "duckdb_writers"
+ROW_ACCOUNTING_CHECK = "row_accounting"
+FILES_ACCEPTED_CHECK = "landing_files_accepted"
 
 
 def raw_asset_key(system: str, table: str) -> AssetKey:
@@ -38,26 +72,269 @@ class RawLayerTranslator(DagsterDltTranslator):
             owners=[SYSTEM_OWNERS[system]],
             kinds={"dlt", "duckdb"},
             description=(
-                f"Raw `{table}` from the {SYSTEM_DESCRIPTIONS[system]}: every landing file "
-                f"under `<landing>/{system}/{table}/`, loaded as exported into schema "
-                f"`raw_{system}` (values untyped; staging types them)."
+                f"Raw `{table}` from the {SYSTEM_DESCRIPTIONS[system]}: the landing files "
+                f"under `<landing>/{system}/{table}/`, each loaded once, typed to the source "
+                f"contract and merged on the primary key into `raw_{system}.{table}` "
+                f"(newest version wins). Rows that cannot load go to "
+                f"`raw_{system}.{QUARANTINE_TABLE}`; every file is recorded in "
+                f"`raw_{system}.{LEDGER_TABLE}`."
             ),
         )
 
 
-def _table_resource(settings: Settings, table: SourceTable):
-    def rows() -> Iterator:
-        for path in landing_files(settings.landing_dir, table.system, table.table, table.file_format):
-            yield read_landing_file(path, table.file_format)
+# --------------------------------------------------------------------------- one run
+
+
+@dataclass
+class TableLoad:
+    """What one run does for one source table."""
+
+    table: SourceTable
+    plan: FilePlan
+    parsed: list[tuple[LandingFile, ParsedFile]] = field(default_factory=list)
+    rejected: list[tuple[LandingFile, str]] = field(default_factory=list)
+    accepted: pa.Table | None = None
+    stale_rows: int = 0
+
+    @property
+    def rows_read(self) -> int:
+        return sum(p.rows_read for _, p in self.parsed)
+
+    @property
+    def rows_quarantined(self) -> int:
+        return sum(p.rows_quarantined for _, p in self.parsed)
+
+    @property
+    def rows_loaded(self) -> int:
+        return sum(p.rows_accepted for _, p in self.parsed)
+
+    @property
+    def new_columns(self) -> list[str]:
+        return sorted({c for _, p in self.parsed for c in p.new_columns})
+
+
+def _prepare_table(settings: Settings, table: SourceTable, ledger) -> TableLoad:
+    folder = settings.landing_dir / table.system / table.table
+    paths = sorted(folder.glob(f"*.{table.ext}")) if folder.is_dir() else []
+    load = TableLoad(table, plan_files([describe(p, settings.landing_dir) for p in paths], ledger))
+    batches = []
+    for landing_file in load.plan.to_load:
+        try:
+            parsed = parse_file(landing_file.path, table, landing_file.relative_path)
+        except FileRejected as error:
+            load.rejected.append((landing_file, str(error)))
+            continue
+        load.parsed.append((landing_file, parsed))
+        if parsed.accepted is not None and parsed.accepted.num_rows:
+            batches.append(parsed.accepted)
+    if batches:
+        load.accepted = pa.concat_tables(batches, promote_options="default")
+    return load
+
+
+def _drop_stale_versions(pipeline: dlt.Pipeline, load: TableLoad) -> None:
+    """Keep only rows at least as new as the version already in the raw table."""
+    table = load.table
+    if load.accepted is None or table.event_time is not None:
+        return  # event tables carry no versions; the merge on the key keeps them unique
+    keys = list(table.primary_key)
+    try:
+        with pipeline.sql_client() as client:
+            qualified = client.make_qualified_table_name(table.table)
+            columns = ", ".join(keys + [table.updated_at])
+            existing = client.execute_sql(f"select {columns} from {qualified}")
+    except Exception:
+        return  # nothing loaded yet
+    if not existing:
+        return
+    current = pa.table(
+        {name: pa.array([row[i] for row in existing]) for i, name in enumerate(keys + ["_current"])}
+    )
+    with duckdb.connect() as con:
+        con.register("incoming", load.accepted)
+        con.register("current_versions", current)
+        join = " and ".join(f'i."{k}" = c."{k}"' for k in keys)
+        filtered = con.sql(
+            f'select i.* from incoming i left join current_versions c on {join} '
+            f'where c._current is null or i."{table.updated_at}" is null '
+            f'or i."{table.updated_at}" >= c._current'
+        ).to_arrow_table()
+    load.stale_rows = load.accepted.num_rows - filtered.num_rows
+    load.accepted = filtered
+
+
+def _table_resource(load: TableLoad):
+    table = load.table
+
+    def rows():
+        if load.accepted is not None and load.accepted.num_rows:
+            yield load.accepted
 
     return dlt.resource(
         rows,
-        name=table.resource_name,
+        name=f"{table.system}__{table.table}",
         table_name=table.table,
         primary_key=list(table.primary_key),
-        # every run reads the whole landing folder, so replacing keeps re-runs idempotent
-        write_disposition="replace",
+        write_disposition={"disposition": "merge", "strategy": "delete-insert"},
+        # within one load the newest version of a key wins
+        columns={table.updated_at: {"dedup_sort": "desc"}},
     )
+
+
+def _definition_resource(table: SourceTable):
+    """The resource as the asset graph sees it (no data is read at definition time)."""
+    return dlt.resource(
+        lambda: iter(()), name=f"{table.system}__{table.table}", table_name=table.table
+    )
+
+
+def _bookkeeping_rows(loads: Sequence[TableLoad], load_id: str) -> tuple[list[dict], list[dict]]:
+    now = datetime.now(timezone.utc)
+    ledger, quarantine = [], []
+    for load in loads:
+        for landing_file, parsed in load.parsed:
+            ledger.append(
+                {
+                    "relative_path": landing_file.relative_path,
+                    "source_table": load.table.table,
+                    "size_bytes": landing_file.size_bytes,
+                    "sha256": landing_file.sha256,
+                    "status": "loaded",
+                    "rows_read": parsed.rows_read,
+                    "rows_loaded": parsed.rows_accepted,
+                    "rows_quarantined": parsed.rows_quarantined,
+                    "new_columns": ",".join(parsed.new_columns),
+                    "error": None,
+                    "load_id": load_id,
+                    "loaded_at": now,
+                }
+            )
+            quarantine.extend(
+                {
+                    "relative_path": landing_file.relative_path,
+                    "source_table": load.table.table,
+                    "line_number": row["line"],
+                    "raw_content": row["raw"],
+                    "reason": row["reason"],
+                    "load_id": load_id,
+                    "quarantined_at": now,
+                }
+                for row in parsed.quarantined
+            )
+        for landing_file, error in load.rejected:
+            ledger.append(
+                {
+                    "relative_path": landing_file.relative_path,
+                    "source_table": load.table.table,
+                    "size_bytes": landing_file.size_bytes,
+                    "sha256": landing_file.sha256,
+                    "status": "rejected",
+                    "rows_read": None,
+                    "rows_loaded": 0,
+                    "rows_quarantined": 0,
+                    "new_columns": "",
+                    "error": error,
+                    "load_id": load_id,
+                    "loaded_at": now,
+                }
+            )
+    return ledger, quarantine
+
+
+def _write_bookkeeping(pipeline: dlt.Pipeline, ledger: list[dict], quarantine: list[dict]) -> None:
+    resources = []
+    if ledger:
+        resources.append(
+            dlt.resource(
+                ledger,
+                name=LEDGER_TABLE,
+                write_disposition="merge",
+                primary_key=["relative_path", "sha256", "load_id"],
+                columns={
+                    "rows_read": {"data_type": "bigint", "nullable": True},
+                    "error": {"data_type": "text", "nullable": True},
+                    "new_columns": {"data_type": "text", "nullable": True},
+                },
+            )
+        )
+    if quarantine:
+        resources.append(
+            dlt.resource(
+                quarantine,
+                name=QUARANTINE_TABLE,
+                # a re-run after a crash rewrites, never duplicates, a file's quarantine rows
+                write_disposition="merge",
+                primary_key=["relative_path", "line_number"],
+            )
+        )
+    if resources:
+        pipeline.run(resources).raise_on_failed_jobs()
+
+
+def _newest_record(load: TableLoad):
+    column = load.table.event_time or load.table.updated_at
+    if load.accepted is None or not load.accepted.num_rows or column not in load.accepted.column_names:
+        return None
+    newest = pa.compute.max(load.accepted[column]).as_py()
+    return newest.isoformat() if newest is not None else None
+
+
+def _metadata(load: TableLoad, seconds: float) -> dict:
+    return {
+        "files_loaded": MetadataValue.json([f.relative_path for f, _ in load.parsed]),
+        "files_skipped_unchanged": len(load.plan.unchanged),
+        "files_changed_not_reloaded": MetadataValue.json(
+            [{"file": f.relative_path, "sha256_now": f.sha256, "sha256_loaded": old} for f, old in load.plan.changed]
+        ),
+        "files_rejected": MetadataValue.json([{"file": f.relative_path, "error": e} for f, e in load.rejected]),
+        "rows_read": load.rows_read,
+        "rows_loaded": load.rows_loaded,
+        "rows_quarantined": load.rows_quarantined,
+        "rows_stale_not_applied": load.stale_rows,
+        "new_columns": MetadataValue.json(load.new_columns),
+        "newest_record_time": MetadataValue.text(_newest_record(load) or "n/a"),
+        "per_file": MetadataValue.md(
+            "| file | read | loaded | quarantined |\n|---|---:|---:|---:|\n"
+            + "\n".join(
+                f"| {f.relative_path} | {p.rows_read} | {p.rows_accepted} | {p.rows_quarantined} |"
+                for f, p in load.parsed
+            )
+        ),
+        "ingest_seconds": round(seconds, 3),
+    }
+
+
+def _checks(load: TableLoad, key: AssetKey) -> list[AssetCheckResult]:
+    per_file = [
+        {"file": f.relative_path, "read": p.rows_read, "loaded": p.rows_accepted, "quarantined": p.rows_quarantined}
+        for f, p in load.parsed
+    ]
+    unbalanced = [f for f in per_file if f["read"] != f["loaded"] + f["quarantined"]]
+    problems = [f"{f.relative_path}: {e}" for f, e in load.rejected] + [
+        f"{f.relative_path}: changed after it was loaded (sha256 {old[:12]} -> {f.sha256[:12]}); not reloaded"
+        for f, old in load.plan.changed
+    ]
+    return [
+        AssetCheckResult(
+            asset_key=key,
+            check_name=ROW_ACCOUNTING_CHECK,
+            passed=not unbalanced,
+            severity=AssetCheckSeverity.ERROR,
+            metadata={
+                "rows_read": load.rows_read,
+                "rows_loaded": load.rows_loaded,
+                "rows_quarantined": load.rows_quarantined,
+                "unbalanced_files": MetadataValue.json(unbalanced),
+            },
+        ),
+        AssetCheckResult(
+            asset_key=key,
+            check_name=FILES_ACCEPTED_CHECK,
+            passed=not problems,
+            severity=AssetCheckSeverity.WARN,
+            metadata={"problems": MetadataValue.json(problems)},
+        ),
+    ]
 
 
 def _system_pipeline(settings: Settings, system: str) -> dlt.Pipeline:
@@ -70,22 +347,87 @@ def _system_pipeline(settings: Settings, system: str) -> dlt.Pipeline:
 
 
 def _system_assets(settings: Settings, system: str, tables: Sequence[SourceTable]) -> AssetsDefinition:
-    @dlt.source(name=system, max_table_nesting=0)
-    def landing_source():
-        return [_table_resource(settings, table) for table in tables]
+    translator = RawLayerTranslator()
+    by_resource = {f"{t.system}__{t.table}": t for t in tables}
 
-    @dlt_assets(
-        dlt_source=landing_source(),
+    @dlt.source(name=system, max_table_nesting=0)
+    def definition_source():
+        return [_definition_resource(t) for t in tables]
+
+    specs = build_dlt_asset_specs(
+        dlt_source=definition_source(),
         dlt_pipeline=_system_pipeline(settings, system),
-        name=f"ingest_{system}",
-        dagster_dlt_translator=RawLayerTranslator(),
-        pool=WAREHOUSE_WRITERS_POOL,
+        dagster_dlt_translator=translator,
     )
-    def _assets(context: AssetExecutionContext, dlt: DagsterDltResource):
-        # A fresh source per run: dlt mutates a source's hints while extracting it, and a
-        # second run of the same instance in one process fails. Arrow tables with the
-        # parquet loader make DuckDB COPY the files instead of row-by-row INSERTs.
-        yield from dlt.run(context=context, dlt_source=landing_source(), loader_file_format="parquet")
+    check_specs = [
+        spec
+        for t in tables
+        for spec in (
+            AssetCheckSpec(
+                ROW_ACCOUNTING_CHECK,
+                asset=raw_asset_key(t.system, t.table),
+                description="Every landing file loaded in this run: rows read = rows loaded + rows quarantined.",
+            ),
+            AssetCheckSpec(
+                FILES_ACCEPTED_CHECK,
+                asset=raw_asset_key(t.system, t.table),
+                description="No landing file was rejected (e.g. a missing required column) or changed after it was loaded.",
+            ),
+        )
+    ]
+
+    @multi_asset(
+        name=f"ingest_{system}",
+        specs=specs,
+        check_specs=check_specs,
+        can_subset=True,
+        pool=WAREHOUSE_WRITERS_POOL,
+        op_tags={"revenue_cycle/layer": "raw"},
+    )
+    def _assets(context: AssetExecutionContext, dlt_resource: DagsterDltResource):
+        started = time.perf_counter()
+        selected = [
+            t for t in tables if raw_asset_key(t.system, t.table) in context.selected_asset_keys
+        ]
+        pipeline = _system_pipeline(settings, system)
+        ledger = read_ledger(pipeline)
+        loads = []
+        for table in selected:
+            load = _prepare_table(settings, table, ledger)
+            _drop_stale_versions(pipeline, load)
+            context.log.info(
+                f"{system}.{table.table}: {len(load.plan.to_load)} new file(s), "
+                f"{load.rows_read} rows read, {load.rows_quarantined} quarantined"
+            )
+            loads.append(load)
+        by_key = {raw_asset_key(l.table.system, l.table.table): l for l in loads}
+
+        @dlt.source(name=system, max_table_nesting=0)
+        def runtime_source():
+            return [_table_resource(load) for load in loads]
+
+        # A fresh source per run: dlt mutates a source's hints while extracting it. Arrow
+        # tables with the parquet loader make the destination copy files, not INSERT rows.
+        results = list(
+            dlt_resource.run(
+                context=context,
+                dlt_source=runtime_source(),
+                dlt_pipeline=pipeline,
+                dagster_dlt_translator=translator,
+                loader_file_format="parquet",
+            )
+        )
+        load_id = pipeline.last_trace.last_load_info.loads_ids[-1] if pipeline.last_trace.last_load_info and pipeline.last_trace.last_load_info.loads_ids else "no-data"
+        _write_bookkeeping(pipeline, *_bookkeeping_rows(loads, load_id))
+        seconds = time.perf_counter() - started
+        for result in results:
+            load = by_key[result.asset_key]
+            yield MaterializeResult(
+                asset_key=result.asset_key,
+                metadata={**(result.metadata or {}), **_metadata(load, seconds)},
+            )
+        for key, load in by_key.items():
+            yield from _checks(load, key)
 
     return _assets
 

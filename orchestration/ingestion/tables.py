@@ -1,8 +1,10 @@
-"""The source tables Dagster ingests, with what the raw layer needs to know of each."""
+"""The source tables Dagster ingests: the landing contract, with an owner per system."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
+
+from orchestration.sources.schemas import SOURCE_TABLES, SourceTable
 
 # Which team answers for each source system's data (Dagster asset owners).
 SYSTEM_OWNERS: dict[str, str] = {
@@ -26,30 +28,8 @@ SYSTEM_DESCRIPTIONS: dict[str, str] = {
 }
 
 
-@dataclass(frozen=True)
-class SourceTable:
-    """One table of one source system as it arrives in the landing zone."""
-
-    system: str
-    table: str
-    file_format: str  # csv | jsonl | parquet
-    primary_key: tuple[str, ...]
-
-    @property
-    def dataset(self) -> str:
-        return f"raw_{self.system}"
-
-    @property
-    def resource_name(self) -> str:
-        return f"{self.system}__{self.table}"
-
-
-INGESTED_TABLES: tuple[SourceTable, ...] = (
-    SourceTable("salesforce", "lead", "csv", ("id",)),
-)
-
-
-def tables_by_system(tables=INGESTED_TABLES) -> dict[str, list[SourceTable]]:
+def tables_by_system(tables: Iterable[SourceTable] = SOURCE_TABLES) -> dict[str, list[SourceTable]]:
+    """The source contract (orchestration.sources.schemas), grouped per source system."""
     grouped: dict[str, list[SourceTable]] = {}
     for table in tables:
         grouped.setdefault(table.system, []).append(table)

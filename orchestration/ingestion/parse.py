@@ -1,0 +1,425 @@
+"""Reading one landing file: DuckDB's own readers, typing to the source contract, and a
+quarantine row (file, line, raw content, reason) for every row that cannot be loaded.
+
+Every line of a file is accounted for: rows read = rows accepted + rows quarantined.
+The counts are checked against an independent count of the file's lines, so a reader
+that swallowed lines (an unterminated quote eats the rest of a CSV file) is caught and
+the file is re-read line by line instead of losing rows.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+
+from orchestration.sources.schemas import SourceTable
+
+# contract type code -> DuckDB type
+DUCKDB_TYPES = {
+    "s": "varchar",
+    "i": "bigint",
+    "f": "double",
+    "b": "boolean",
+    "t": "timestamptz",
+    "d": "date",
+}
+TYPE_NAMES = {
+    "s": "text",
+    "i": "integer",
+    "f": "number",
+    "b": "boolean",
+    "t": "timestamp",
+    "d": "date",
+}
+# an unlikely 2-byte delimiter, so that DuckDB hands over each line whole
+_WHOLE_LINE = "\x1f\x1e"
+_RAW_LIMIT = 2000  # characters of raw content kept per quarantined row
+
+
+class FileRejected(Exception):
+    """The whole file cannot be loaded (e.g. a required column is missing)."""
+
+
+@dataclass
+class ParsedFile:
+    relative_path: str
+    rows_read: int = 0
+    accepted: pa.Table | None = None
+    quarantined: list[dict] = field(default_factory=list)
+    new_columns: list[str] = field(default_factory=list)
+
+    @property
+    def rows_accepted(self) -> int:
+        return 0 if self.accepted is None else self.accepted.num_rows
+
+    @property
+    def rows_quarantined(self) -> int:
+        return len(self.quarantined)
+
+
+def _q(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def _exec(con: duckdb.DuckDBPyConnection, sql: str, params=None) -> None:
+    """Run a statement to completion (DuckDB 2 keeps a result open until fetched)."""
+    con.execute(sql, params).fetchall()
+
+
+def _connect() -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    # naive timestamps in exports are UTC; offsets are honoured
+    _exec(con, "set TimeZone = 'UTC'")
+    return con
+
+
+def _count_lines(path: Path) -> int:
+    """Physical lines, counted without any parser: the independent side of the accounting."""
+    lines, last = 0, b"\n"
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 22):
+            lines += chunk.count(b"\n")
+            last = chunk[-1:]
+    return lines + (0 if last == b"\n" else 1)
+
+
+_NATIVE_MATCHES = {
+    "s": ("VARCHAR",),
+    "i": ("BIGINT", "INTEGER", "SMALLINT", "TINYINT"),
+    "f": ("DOUBLE", "FLOAT"),
+    "b": ("BOOLEAN",),
+    "t": ("TIMESTAMP WITH TIME ZONE",),
+    "d": ("DATE",),
+}
+
+
+def _typed_projection(
+    table: SourceTable, present: list[str], extra: list[str], native: dict[str, str] | None = None
+) -> tuple[str, str]:
+    """SQL select list (typed contract columns + extra columns) and the reason expression.
+
+    `native` gives the reader's own column types (Parquet): a column already of the
+    contract's type is taken as it is, without a round trip through text.
+    """
+    selects, reasons = [], []
+    native = native or {}
+    for column in table.columns:
+        kind = table.types[column]
+        if column not in present:
+            selects.append(f"cast(null as {DUCKDB_TYPES[kind]}) as {_q(column)}")
+            continue
+        if native.get(column, "").upper() in _NATIVE_MATCHES[kind]:
+            selects.append(f"cast({_q(column)} as {DUCKDB_TYPES[kind]}) as {_q(column)}")
+            continue
+        source = f"nullif(trim(cast({_q(column)} as varchar)), '')" if kind != "s" else _q(column)
+        if kind == "b":
+            typed = (
+                f"case when lower({source}) in ('true', 't', '1', 'yes') then true "
+                f"when lower({source}) in ('false', 'f', '0', 'no') then false end"
+            )
+        elif kind == "s":
+            typed = f"cast({source} as varchar)"
+        else:
+            typed = f"try_cast({source} as {DUCKDB_TYPES[kind]})"
+        selects.append(f"{typed} as {_q(column)}")
+        if kind != "s":
+            reasons.append(
+                f"case when {source} is not null and ({typed}) is null then "
+                f"'column {column}: ' || {source} || ' is not a valid {TYPE_NAMES[kind]}' end"
+            )
+    for key in table.primary_key:
+        if key in present:
+            reasons.append(
+                f"case when nullif(trim(cast({_q(key)} as varchar)), '') is null "
+                f"then 'primary key column {key} is empty' end"
+            )
+    selects.extend(f"cast({_q(column)} as varchar) as {_q(column)}" for column in extra)
+    reason = f"concat_ws('; ', {', '.join(reasons)})" if reasons else "''"
+    return ", ".join(selects), reason
+
+
+def _required(table: SourceTable) -> list[str]:
+    return [c for c in table.columns if c not in table.optional]
+
+
+def _check_columns(table: SourceTable, relative: str, present: list[str]) -> list[str]:
+    missing = [c for c in _required(table) if c not in present]
+    if missing:
+        raise FileRejected(
+            f"{relative}: required column(s) {', '.join(missing)} missing "
+            f"(the {table.system}.{table.table} contract needs them); file not loaded"
+        )
+    return [c for c in present if c not in table.columns]
+
+
+def _line_numbers(n_rows: int, rejected_lines: list[int], first_line: int) -> np.ndarray:
+    """File line of each row the reader returned, given the lines it rejected."""
+    total = n_rows + len(rejected_lines)
+    all_lines = np.arange(first_line, first_line + total, dtype=np.int64)
+    return np.setdiff1d(all_lines, np.asarray(rejected_lines, dtype=np.int64), assume_unique=True)
+
+
+def _split(
+    con: duckdb.DuckDBPyConnection,
+    table: SourceTable,
+    relative: str,
+    source_sql: str,
+    present: list[str],
+    extra: list[str],
+    raw_sql: str,
+) -> tuple[pa.Table, list[dict]]:
+    """Type the rows of `source_sql` (which has a _landing_line column) to the contract."""
+    select_list, reason = _typed_projection(table, present, extra)
+    _exec(
+        con,
+        f"create or replace temp table typed as select {select_list}, "
+        f"? as _landing_file, _landing_line, {reason} as _reason, "
+        # raw content is rebuilt only for the rows that go to quarantine
+        f"case when {reason} <> '' then {raw_sql} end as _raw "
+        f"from ({source_sql})",
+        [relative],
+    )
+    accepted = con.sql(
+        "select * exclude (_reason, _raw) from typed where _reason = ''"
+    ).to_arrow_table()
+    bad = con.execute(
+        "select _landing_line, _raw, _reason from typed where _reason <> '' order by _landing_line"
+    ).fetchall()
+    quarantined = [
+        {"line": line, "raw": (raw or "")[:_RAW_LIMIT], "reason": reason} for line, raw, reason in bad
+    ]
+    return accepted, quarantined
+
+
+# --------------------------------------------------------------------------- CSV
+
+
+def _csv_header(path: Path) -> list[str]:
+    with path.open("r", encoding="utf-8", errors="replace", newline="") as handle:
+        first = handle.readline()
+    return next(csv.reader([first]), []) if first.strip() else []
+
+
+def _parse_csv_fast(con, path: Path, header: list[str]):
+    columns = {name: "VARCHAR" for name in header}
+    _exec(
+        con,
+        "create or replace temp table rows as select * from read_csv(?, header = true, "
+        "auto_detect = false, columns = ?, delim = ',', quote = '\"', escape = '\"', "
+        "store_rejects = true, rejects_table = 'rejects', rejects_scan = 'reject_scans', "
+        "max_line_size = 10000000)",
+        [str(path), columns],
+    )
+    rejects = con.execute(
+        "select line, string_agg(distinct cast(error_type as varchar) || ' (' || error_message || ')', '; '), "
+        "any_value(csv_line) from rejects group by line order by line"
+    ).fetchall()
+    n_rows = con.execute("select count(*) from rows").fetchall()[0][0]
+    return n_rows, rejects
+
+
+def _parse_csv_by_line(con, path: Path, header: list[str]):
+    """Slow, exact path: every physical line parsed on its own (used when the fast reader
+    could not keep lines apart, e.g. an unterminated quote)."""
+    rows, rejects = [], []
+    with path.open("rb") as handle:
+        for number, raw_line in enumerate(handle, start=1):
+            if number == 1:
+                continue
+            try:
+                text = raw_line.decode("utf-8").rstrip("\r\n")
+            except UnicodeDecodeError as error:
+                rejects.append((number, f"INVALID ENCODING ({error.reason})", raw_line.decode("utf-8", "replace")))
+                continue
+            if not text.strip():
+                rejects.append((number, "EMPTY LINE", text))
+                continue
+            try:
+                fields = next(csv.reader(io.StringIO(text), strict=True))
+            except csv.Error as error:
+                rejects.append((number, f"UNQUOTED VALUE ({error})", text))
+                continue
+            if len(fields) != len(header):
+                kind = "MISSING COLUMNS" if len(fields) < len(header) else "TOO MANY COLUMNS"
+                rejects.append((number, f"{kind} (expected {len(header)} found {len(fields)})", text))
+                continue
+            rows.append(fields)
+    columns = list(zip(*rows)) if rows else [[] for _ in header]
+    arrow = pa.table({name: pa.array(list(values), pa.string()) for name, values in zip(header, columns)})
+    con.register("rows_by_line", arrow)
+    _exec(con, "create or replace temp table rows as select * from rows_by_line")
+    con.unregister("rows_by_line")
+    return len(rows), rejects
+
+
+def parse_csv(path: Path, table: SourceTable, relative: str) -> ParsedFile:
+    parsed = ParsedFile(relative)
+    if path.stat().st_size == 0:
+        return parsed
+    header = _csv_header(path)
+    parsed.new_columns = _check_columns(table, relative, header)
+    physical = _count_lines(path) - 1
+    parsed.rows_read = physical
+    if physical <= 0:
+        return parsed
+    with _connect() as con:
+        n_rows, rejects = _parse_csv_fast(con, path, header)
+        swallowed = n_rows + len(rejects) != physical or any("UNQUOTED" in r[1] for r in rejects)
+        if swallowed:
+            n_rows, rejects = _parse_csv_by_line(con, path, header)
+        lines = _line_numbers(n_rows, [r[0] for r in rejects], first_line=2)
+        con.register("line_numbers", pa.table({"_landing_line": lines}))
+        source_sql = (
+            "select * from (select *, row_number() over () as _n from rows) r "
+            "positional join (select _landing_line from line_numbers) l"
+        )
+        raw_sql = " || ',' || ".join(f"coalesce({_q(c)}, '')" for c in header)
+        accepted, quarantined = _split(
+            con, table, relative, source_sql, header, parsed.new_columns, raw_sql
+        )
+    parsed.accepted = accepted
+    parsed.quarantined = sorted(
+        quarantined + [{"line": line, "raw": (raw or "")[:_RAW_LIMIT], "reason": f"malformed CSV row: {why}"}
+                       for line, why, raw in rejects],
+        key=lambda r: r["line"],
+    )
+    return parsed
+
+
+# --------------------------------------------------------------------------- JSON lines
+
+
+def parse_jsonl(path: Path, table: SourceTable, relative: str) -> ParsedFile:
+    parsed = ParsedFile(relative)
+    if path.stat().st_size == 0:
+        return parsed
+    physical = _count_lines(path)
+    with _connect() as con:
+        _exec(
+            con,
+            "create or replace temp table lines as select raw from read_csv(?, header = false, "
+            "auto_detect = false, columns = {'raw': 'VARCHAR'}, delim = ?, quote = '', escape = '', "
+            "strict_mode = false, store_rejects = true, rejects_table = 'rejects', "
+            "rejects_scan = 'reject_scans', max_line_size = 10000000)",
+            [str(path), _WHOLE_LINE],
+        )
+        rejects = con.execute(
+            "select line, string_agg(distinct cast(error_type as varchar), '; '), any_value(csv_line) "
+            "from rejects group by line order by line"
+        ).fetchall()
+        n_rows = con.execute("select count(*) from lines").fetchall()[0][0]
+        if n_rows + len(rejects) != physical:
+            raise RuntimeError(
+                f"{relative}: read {n_rows} lines and rejected {len(rejects)} of {physical}; "
+                "refusing to load a file whose lines cannot all be accounted for"
+            )
+        lines = _line_numbers(n_rows, [r[0] for r in rejects], first_line=1)
+        con.register("line_numbers", pa.table({"_landing_line": lines}))
+        _exec(
+            con,
+            "create or replace temp table numbered as select raw, _landing_line, "
+            "raw is null or trim(raw) = '' as is_blank, "
+            "coalesce(json_valid(raw), false) and json_type(case when json_valid(raw) then raw end) = 'OBJECT' as is_object "
+            "from lines positional join line_numbers"
+        )
+        blank = con.execute("select count(*) from numbered where is_blank").fetchall()[0][0]
+        parsed.rows_read = physical - blank
+        keys = [
+            row[0]
+            for row in con.execute(
+                "select distinct unnest(json_keys(raw)) from numbered where is_object"
+            ).fetchall()
+        ]
+        if con.execute("select count(*) from numbered where is_object").fetchall()[0][0]:
+            parsed.new_columns = _check_columns(table, relative, keys)
+        present = [c for c in table.columns if c in keys] + parsed.new_columns
+        paths = ", ".join("'$." + json.dumps(c).replace("'", "''") + "'" for c in present)
+        extracted = ", ".join(f"values[{i + 1}] as {_q(c)}" for i, c in enumerate(present))
+        source_sql = (
+            f"select {extracted}{',' if present else ''} _landing_line, raw from "
+            f"(select json_extract_string(raw, [{paths}]) as values, _landing_line, raw "
+            "from numbered where is_object)"
+            if present
+            else "select _landing_line, raw from numbered where is_object"
+        )
+        accepted, quarantined = _split(
+            con, table, relative, source_sql, present, parsed.new_columns, "raw"
+        )
+        not_objects = con.execute(
+            "select _landing_line, raw, case when coalesce(json_valid(raw), false) "
+            "then 'line is JSON but not an object' else 'malformed JSON' end "
+            "from numbered where not is_object and not is_blank"
+        ).fetchall()
+    parsed.accepted = accepted
+    parsed.quarantined = sorted(
+        quarantined
+        + [{"line": line, "raw": (raw or "")[:_RAW_LIMIT], "reason": why} for line, raw, why in not_objects]
+        + [{"line": line, "raw": (raw or "")[:_RAW_LIMIT], "reason": f"unreadable line: {why}"}
+           for line, why, raw in rejects],
+        key=lambda r: r["line"],
+    )
+    return parsed
+
+
+# --------------------------------------------------------------------------- Parquet
+
+
+def parse_parquet(path: Path, table: SourceTable, relative: str) -> ParsedFile:
+    parsed = ParsedFile(relative)
+    if path.stat().st_size == 0:
+        return parsed
+    with _connect() as con:
+        try:
+            present = [row[0] for row in con.execute("select name from parquet_schema(?) where num_children is null", [str(path)]).fetchall()]
+            parsed.rows_read = con.execute(
+                "select coalesce(sum(num_rows), 0) from parquet_file_metadata(?)", [str(path)]
+            ).fetchall()[0][0]
+        except duckdb.Error as error:
+            raise FileRejected(f"{relative}: not a readable Parquet file ({error})") from error
+        parsed.new_columns = _check_columns(table, relative, present)
+        native = dict(
+            con.execute(
+                "select column_name, column_type from (describe select * from read_parquet($path))",
+                {"path": str(path)},
+            ).fetchall()
+        )
+        raw_sql = "cast(to_json(struct_pack(" + ", ".join(f"{_q(c)} := {_q(c)}" for c in present) + ")) as varchar)"
+        select_list, reason = _typed_projection(table, present, parsed.new_columns, native)
+        _exec(
+            con,
+            f"create or replace temp table typed as select {select_list}, $file as _landing_file, "
+            f"_landing_line, {reason} as _reason, case when {reason} <> '' then {raw_sql} end as _raw from "
+            "(select *, row_number() over () as _landing_line from read_parquet($path))",
+            {"file": relative, "path": str(path)},
+        )
+        parsed.accepted = con.sql(
+            "select * exclude (_reason, _raw) from typed where _reason = ''"
+        ).to_arrow_table()
+        parsed.quarantined = [
+            {"line": line, "raw": (raw or "")[:_RAW_LIMIT], "reason": reason}
+            for line, raw, reason in con.execute(
+                "select _landing_line, _raw, _reason from typed where _reason <> '' order by _landing_line"
+            ).fetchall()
+        ]
+    return parsed
+
+
+PARSERS = {"csv": parse_csv, "jsonl": parse_jsonl, "parquet": parse_parquet}
+
+
+def parse_file(path: Path, table: SourceTable, relative: str) -> ParsedFile:
+    """Parse one landing file of `table`; raises FileRejected if it cannot load at all."""
+    parsed = PARSERS[table.format](path, table, relative)
+    if parsed.rows_read != parsed.rows_accepted + parsed.rows_quarantined:
+        raise RuntimeError(
+            f"{relative}: {parsed.rows_read} rows read but {parsed.rows_accepted} accepted "
+            f"and {parsed.rows_quarantined} quarantined; refusing to lose rows"
+        )
+    return parsed
