@@ -18,6 +18,7 @@ from dagster_dlt import DagsterDltResource
 from orchestration.checks.assets import build_suite_checks
 from orchestration.dbt.assets import build_dbt_assets, dbt_project
 from orchestration.ingestion.assets import build_ingestion_assets
+from orchestration.ingestion.sensor import build_landing_sensor
 from orchestration.settings import Settings
 
 
@@ -28,6 +29,7 @@ def build_definitions(settings: Settings | None = None) -> Definitions:
     return Definitions(
         assets=[*build_ingestion_assets(settings), build_dbt_assets(project)],
         asset_checks=build_suite_checks(settings),
+        sensors=[build_landing_sensor(settings)],
         resources={
             "dbt": DbtCliResource(
                 project_dir=project,

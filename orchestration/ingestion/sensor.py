@@ -1,0 +1,63 @@
+"""A sensor that notices new or changed landing files and asks for a run of just the
+raw assets they feed. The ledger still decides what loads: the sensor only wakes Dagster."""
+
+import hashlib
+import json
+
+from dagster import (
+    DefaultSensorStatus,
+    RunRequest,
+    SensorDefinition,
+    SensorEvaluationContext,
+    SkipReason,
+    sensor,
+)
+
+from orchestration.ingestion.assets import raw_asset_key
+from orchestration.ingestion.tables import tables_by_system
+from orchestration.settings import Settings
+
+
+def landing_snapshot(settings: Settings) -> dict[str, list[int]]:
+    """relative path -> [size, mtime in ns] of every landing file of a known table."""
+    snapshot: dict[str, list[int]] = {}
+    for system, tables in tables_by_system().items():
+        for table in tables:
+            folder = settings.landing_dir / system / table.table
+            if not folder.is_dir():
+                continue
+            for path in folder.glob(f"*.{table.ext}"):
+                stat = path.stat()
+                snapshot[f"{system}/{table.table}/{path.name}"] = [stat.st_size, stat.st_mtime_ns]
+    return snapshot
+
+
+def build_landing_sensor(settings: Settings, job_name: str | None = None) -> SensorDefinition:
+    @sensor(
+        name="landing_zone_sensor",
+        description=(
+            "Watches the landing zone (<landing>/<system>/<table>/<day>.<ext>) and requests a "
+            "run of only the raw assets whose folders received new or changed files."
+        ),
+        minimum_interval_seconds=60,
+        default_status=DefaultSensorStatus.STOPPED,
+        asset_selection=[raw_asset_key(t.system, t.table) for ts in tables_by_system().values() for t in ts],
+    )
+    def landing_zone_sensor(context: SensorEvaluationContext):
+        seen: dict[str, list[int]] = json.loads(context.cursor) if context.cursor else {}
+        now = landing_snapshot(settings)
+        arrived = sorted(path for path, stamp in now.items() if seen.get(path) != stamp)
+        if not arrived:
+            return SkipReason(f"no new landing files ({len(now)} known)")
+        keys = sorted(
+            {raw_asset_key(*path.split("/")[:2]) for path in arrived}, key=lambda k: k.to_user_string()
+        )
+        run_key = hashlib.sha256(json.dumps({p: now[p] for p in arrived}).encode()).hexdigest()[:16]
+        context.update_cursor(json.dumps(now))
+        return RunRequest(
+            run_key=run_key,
+            asset_selection=keys,
+            tags={"revenue_cycle/trigger": "landing_zone_sensor", "revenue_cycle/files": str(len(arrived))},
+        )
+
+    return landing_zone_sensor
