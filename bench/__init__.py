@@ -1,0 +1,1 @@
+"""Benchmarks (`make bench`): figures and ratios, outside the test suite."""

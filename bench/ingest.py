@@ -1,0 +1,116 @@
+"""Ingestion against DuckDB's own readers on the same landing files.
+
+    python -m bench.ingest --landing DIR [--runs N]
+
+The pipeline side materializes every ingestion asset through Dagster (ledger, typing,
+quarantine, dlt load) into a fresh warehouse; the limit side reads the same files with
+read_csv / read_json / read_parquet straight into tables of a fresh DuckDB file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+from bench.measure import median_of, run_measured
+
+_PIPELINE = """
+import os, sys
+from dagster import materialize, DagsterInstance
+from dagster_dlt import DagsterDltResource
+from orchestration.settings import Settings
+from orchestration.ingestion.assets import build_ingestion_assets
+settings = Settings.from_env()
+settings.warehouse_dir.mkdir(parents=True, exist_ok=True)
+result = materialize(build_ingestion_assets(settings), resources={"dlt_resource": DagsterDltResource()},
+                     instance=DagsterInstance.ephemeral(),
+                     run_config={"loggers": {"console": {"config": {"log_level": "ERROR"}}}})
+sys.exit(0 if result.success else 1)
+"""
+
+_DUCKDB_ONLY = """
+import sys, duckdb
+from pathlib import Path
+from orchestration.sources.schemas import SOURCE_TABLES
+landing, target = Path(sys.argv[1]), sys.argv[2]
+readers = {"csv": "read_csv({files}, header = true, union_by_name = true, ignore_errors = true)",
+           "jsonl": "read_json({files}, format = 'newline_delimited', union_by_name = true, ignore_errors = true)",
+           "parquet": "read_parquet({files}, union_by_name = true)"}
+with duckdb.connect(target) as con:
+    for t in SOURCE_TABLES:
+        files = [str(p) for p in sorted((landing / t.system / t.table).glob(f"*.{t.ext}")) if p.stat().st_size]
+        if not files:
+            continue
+        con.execute(f"create schema if not exists raw_{t.system}")
+        con.execute(f'create or replace table raw_{t.system}."{t.table}" as select * from ' + readers[t.format].format(files=files))
+"""
+
+
+def rows_in(landing: Path) -> int:
+    import duckdb
+
+    from orchestration.sources.schemas import SOURCE_TABLES
+
+    total = 0
+    with duckdb.connect() as con:
+        for t in SOURCE_TABLES:
+            for path in (landing / t.system / t.table).glob(f"*.{t.ext}"):
+                if not path.stat().st_size:
+                    continue
+                if t.format == "parquet":
+                    total += con.execute("select count(*) from read_parquet(?)", [str(path)]).fetchall()[0][0]
+                else:
+                    with path.open("rb") as handle:
+                        total += sum(chunk.count(b"\n") for chunk in iter(lambda: handle.read(1 << 22), b""))
+                    total -= 1 if t.format == "csv" else 0
+    return total
+
+
+def main(argv=None) -> dict:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--landing", type=Path, required=True)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args(argv)
+    scratch = Path(tempfile.mkdtemp(prefix="bench-ingest-"))
+    pipeline_runs, limit_runs = [], []
+    try:
+        for i in range(args.runs):
+            env = {**os.environ, "WAREHOUSE_DIR": str(scratch / f"wh{i}"), "LANDING_DIR": str(args.landing)}
+            env.pop("WAREHOUSE_PATH", None)
+            pipeline_runs.append(run_measured([sys.executable, "-c", _PIPELINE], env=env))
+            shutil.rmtree(scratch / f"wh{i}")
+            limit_runs.append(
+                run_measured([sys.executable, "-c", _DUCKDB_ONLY, str(args.landing), str(scratch / f"limit{i}.duckdb")])
+            )
+            (scratch / f"limit{i}.duckdb").unlink()
+            print(f"run {i + 1}: pipeline {pipeline_runs[-1].seconds:.1f} s, duckdb-only {limit_runs[-1].seconds:.1f} s",
+                  file=sys.stderr)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    pipeline, limit = median_of(pipeline_runs), median_of(limit_runs)
+    rows = rows_in(args.landing)
+    result = {
+        "rows": rows,
+        "pipeline_seconds": round(pipeline.seconds, 2),
+        "duckdb_only_seconds": round(limit.seconds, 2),
+        "time_ratio": round(pipeline.seconds / limit.seconds, 2),
+        "pipeline_peak_rss_mb": round(pipeline.peak_rss_bytes / 2**20),
+        "duckdb_only_peak_rss_mb": round(limit.peak_rss_bytes / 2**20),
+        "memory_ratio": round(pipeline.peak_rss_bytes / max(limit.peak_rss_bytes, 1), 2),
+        "pipeline_rows_per_second": round(rows / pipeline.seconds),
+        "runs": args.runs,
+    }
+    print(json.dumps(result, indent=2))
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=2) + "\n")
+    return result
+
+
+if __name__ == "__main__":
+    main()

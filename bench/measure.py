@@ -1,0 +1,72 @@
+"""Run a command in its own process and measure wall time and the peak memory of its
+whole process tree (RSS summed over the process and all its descendants, sampled)."""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass
+class Measurement:
+    seconds: float
+    peak_rss_bytes: int
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    try:
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/children") as handle:
+                found.extend(int(c) for c in handle.read().split())
+    except (FileNotFoundError, ProcessLookupError, PermissionError):
+        pass
+    return found
+
+
+def _tree_rss(pid: int) -> int:
+    total, stack, page = 0, [pid], os.sysconf("SC_PAGE_SIZE")
+    while stack:
+        current = stack.pop()
+        try:
+            with open(f"/proc/{current}/statm") as handle:
+                total += int(handle.read().split()[1]) * page
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        stack.extend(_children(current))
+    return total
+
+
+def run_measured(command: list[str], env: dict | None = None, cwd: Path | None = None,
+                 interval: float = 0.05) -> Measurement:
+    started = time.perf_counter()
+    process = subprocess.Popen(command, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    peak = 0
+    done = threading.Event()
+    output: list[str] = []
+
+    def drain():
+        for line in process.stdout:  # type: ignore[union-attr]
+            output.append(line)
+        done.set()
+
+    threading.Thread(target=drain, daemon=True).start()
+    while process.poll() is None:
+        peak = max(peak, _tree_rss(process.pid))
+        time.sleep(interval)
+    done.wait(5)
+    seconds = time.perf_counter() - started
+    if process.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} failed ({process.returncode}):\n{''.join(output[-40:])}")
+    return Measurement(seconds, peak)
+
+
+def median_of(runs: list[Measurement]) -> Measurement:
+    return Measurement(
+        statistics.median(r.seconds for r in runs), int(statistics.median(r.peak_rss_bytes for r in runs))
+    )
