@@ -16,6 +16,7 @@ def pytest_configure(config):
     """Before collection: isolate every path setting in a temporary folder, and parse the
     dbt project once (as `make prepare` does), since test modules import the definitions."""
     root = Path(tempfile.mkdtemp(prefix="revenue-cycle-tests-"))
+    config._revenue_cycle_root = root
     os.environ["WAREHOUSE_DIR"] = str(root / "warehouse")
     os.environ.pop("WAREHOUSE_PATH", None)
     os.environ["LANDING_DIR"] = str(root / "landing")
@@ -27,6 +28,12 @@ def pytest_configure(config):
     from orchestration.settings import Settings
 
     prepare(Settings.from_env())
+
+
+def pytest_unconfigure(config):
+    root = getattr(config, "_revenue_cycle_root", None)
+    if root is not None:
+        shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
