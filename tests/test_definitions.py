@@ -79,3 +79,18 @@ def test_missing_manifest_is_a_clear_error(tmp_path):
     project = DbtProject(project_dir=tmp_path, target_path="target")
     with pytest.raises(ManifestMissing, match="make prepare"):
         build_dbt_assets(project)
+
+
+def test_every_warehouse_writer_shares_one_pool_of_size_one(dbt_manifest):
+    """DuckDB allows one writer process per file: ingestion, dbt and checks share a pool."""
+    import yaml
+
+    from orchestration.settings import REPO_ROOT
+
+    defs, _ = _graph()
+    pools = {assets_def.node_def.name: assets_def.node_def.pool for assets_def in defs.assets}
+    pools |= {check.node_def.name: check.node_def.pool for check in defs.asset_checks}
+    assert pools and set(pools.values()) == {"duckdb_writers"}, pools
+    instance = yaml.safe_load((REPO_ROOT / "dagster_home" / "dagster.yaml").read_text())
+    assert instance["concurrency"]["pools"]["default_limit"] == 1
+    assert instance["telemetry"]["enabled"] is False
