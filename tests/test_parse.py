@@ -54,8 +54,8 @@ def test_bad_rows_are_quarantined_with_line_and_reason_and_good_rows_load(tmp_pa
     ]
     parsed = parse_file(write_csv(tmp_path / "f.csv", rows), LEAD, "f.csv")
     assert parsed.rows_read == 7
-    assert [r["id"] for r in parsed.accepted.to_pylist()] == ["00Q1", "00Q7"]
-    assert [r["_landing_line"] for r in parsed.accepted.to_pylist()] == [2, 8]
+    accepted = sorted(parsed.accepted.to_pylist(), key=lambda r: r["_landing_line"])
+    assert [(r["id"], r["_landing_line"]) for r in accepted] == [("00Q1", 2), ("00Q7", 8)]
     reasons = {q["line"]: q["reason"] for q in parsed.quarantined}
     assert "MISSING COLUMNS" in reasons[3]
     assert "column created_date: 2026-13-45T99:00:00Z is not a valid timestamp" in reasons[4]
@@ -69,7 +69,7 @@ def test_an_unterminated_quote_does_not_swallow_the_rest_of_the_file(tmp_path):
     rows = [",".join(lead_row(id="00Q1")), ",".join(lead_row(id="00Q2", company='"Acme')),
             ",".join(lead_row(id="00Q3"))]
     parsed = parse_file(write_csv(tmp_path / "f.csv", rows), LEAD, "f.csv")
-    assert [r["id"] for r in parsed.accepted.to_pylist()] == ["00Q1", "00Q3"]
+    assert sorted(r["id"] for r in parsed.accepted.to_pylist()) == ["00Q1", "00Q3"]
     assert [q["line"] for q in parsed.quarantined] == [3]
 
 
@@ -111,7 +111,7 @@ def test_jsonl_lines_that_are_not_objects_are_quarantined(tmp_path):
     )
     parsed = parse_file(path, PAGES, "p.jsonl")
     assert parsed.rows_read == 5  # the blank line is not a record
-    assert [r["id"] for r in parsed.accepted.to_pylist()] == ["p1", "p3"]
+    assert sorted((r["id"], r["_landing_line"]) for r in parsed.accepted.to_pylist()) == [("p1", 1), ("p3", 6)]
     reasons = {q["line"]: q["reason"] for q in parsed.quarantined}
     assert reasons == {
         2: "malformed JSON",
@@ -135,3 +135,18 @@ def test_parquet_with_a_wrong_type_quarantines_rows_by_row_number(tmp_path):
     assert parsed.rows_read == 2 and parsed.rows_accepted == 1
     assert parsed.quarantined[0]["line"] == 2
     assert "column date_day: not a day is not a valid date" in parsed.quarantined[0]["reason"]
+
+
+def test_line_numbers_stay_exact_around_lines_the_reader_rejects(tmp_path):
+    good = {c: None for c in PAGES.columns} | {
+        "timestamp": "2026-06-01T10:00:00Z", "received_at": "2026-06-01T10:00:01Z", "anonymous_id": "a",
+    }
+    lines = [json.dumps(good | {"id": "p1"}).encode(), b'{"id": "caf\xe9"}', b'{"id": "\xff\xfe"}',
+             json.dumps(good | {"id": "p4"}).encode(), b'{"id": "\xe9"}', json.dumps(good | {"id": "p6"}).encode()]
+    path = tmp_path / "p.jsonl"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    parsed = parse_file(path, PAGES, "p.jsonl")
+    assert sorted((r["id"], r["_landing_line"]) for r in parsed.accepted.to_pylist()) == [
+        ("p1", 1), ("p4", 4), ("p6", 6)
+    ]
+    assert [q["line"] for q in parsed.quarantined] == [2, 3, 5]

@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
-import numpy as np
 import pyarrow as pa
 
 from orchestration.sources.schemas import SourceTable
@@ -77,6 +76,7 @@ def _connect() -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
     # naive timestamps in exports are UTC; offsets are honoured
     _exec(con, "set TimeZone = 'UTC'")
+    _exec(con, "set enable_progress_bar = false")
     return con
 
 
@@ -159,11 +159,23 @@ def _check_columns(table: SourceTable, relative: str, present: list[str]) -> lis
     return [c for c in present if c not in table.columns]
 
 
-def _line_numbers(n_rows: int, rejected_lines: list[int], first_line: int) -> np.ndarray:
-    """File line of each row the reader returned, given the lines it rejected."""
-    total = n_rows + len(rejected_lines)
-    all_lines = np.arange(first_line, first_line + total, dtype=np.int64)
-    return np.setdiff1d(all_lines, np.asarray(rejected_lines, dtype=np.int64), assume_unique=True)
+def _numbered(con, table_name: str, rejected_lines: list[int], first_line: int) -> str:
+    """SQL over `table_name` adding `_landing_line`: the file line of each row the reader
+    returned, given the lines it rejected (rows keep file order; rowid is that order).
+
+    Row i (0-based) sits on line first_line + i + (number of rejected lines before it):
+    after the j-th rejected line r_j the offset is j, from row index r_j - first_line + 1 - j.
+    A tiny offsets table and an ASOF join keep this one pass over the rows.
+    """
+    starts: dict[int, int] = {0: 0}
+    for j, line in enumerate(sorted(rejected_lines), start=1):
+        starts[line - first_line + 1 - j] = j
+    values = ", ".join(f"({start}, {offset})" for start, offset in sorted(starts.items()))
+    _exec(con, f"create or replace temp table line_offsets as select * from (values {values}) v(start_index, line_offset)")
+    return (
+        f"(select r.*, r.rowid + {first_line} + o.line_offset as _landing_line "
+        f"from {table_name} r asof join line_offsets o on r.rowid >= o.start_index)"
+    )
 
 
 def _split(
@@ -179,11 +191,11 @@ def _split(
     select_list, reason = _typed_projection(table, present, extra)
     _exec(
         con,
-        f"create or replace temp table typed as select {select_list}, "
-        f"? as _landing_file, _landing_line, {reason} as _reason, "
+        f"create or replace temp table typed as select * exclude (_source_raw), "
         # raw content is rebuilt only for the rows that go to quarantine
-        f"case when {reason} <> '' then {raw_sql} end as _raw "
-        f"from ({source_sql})",
+        f"case when _reason <> '' then _source_raw end as _raw from ("
+        f"select {select_list}, ? as _landing_file, _landing_line, {reason} as _reason, "
+        f"{raw_sql} as _source_raw from ({source_sql}))",
         [relative],
     )
     accepted = con.sql(
@@ -274,12 +286,7 @@ def parse_csv(path: Path, table: SourceTable, relative: str) -> ParsedFile:
         swallowed = n_rows + len(rejects) != physical or any("UNQUOTED" in r[1] for r in rejects)
         if swallowed:
             n_rows, rejects = _parse_csv_by_line(con, path, header)
-        lines = _line_numbers(n_rows, [r[0] for r in rejects], first_line=2)
-        con.register("line_numbers", pa.table({"_landing_line": lines}))
-        source_sql = (
-            "select * from (select *, row_number() over () as _n from rows) r "
-            "positional join (select _landing_line from line_numbers) l"
-        )
+        source_sql = "select * from " + _numbered(con, "rows", [r[0] for r in rejects], first_line=2)
         raw_sql = " || ',' || ".join(f"coalesce({_q(c)}, '')" for c in header)
         accepted, quarantined = _split(
             con, table, relative, source_sql, header, parsed.new_columns, raw_sql
@@ -320,14 +327,13 @@ def parse_jsonl(path: Path, table: SourceTable, relative: str) -> ParsedFile:
                 f"{relative}: read {n_rows} lines and rejected {len(rejects)} of {physical}; "
                 "refusing to load a file whose lines cannot all be accounted for"
             )
-        lines = _line_numbers(n_rows, [r[0] for r in rejects], first_line=1)
-        con.register("line_numbers", pa.table({"_landing_line": lines}))
+        # a view, not a copy of the lines: each use scans `lines` once
         _exec(
             con,
-            "create or replace temp table numbered as select raw, _landing_line, "
+            "create or replace temp view numbered as select raw, _landing_line, "
             "raw is null or trim(raw) = '' as is_blank, "
-            "coalesce(json_valid(raw), false) and json_type(case when json_valid(raw) then raw end) = 'OBJECT' as is_object "
-            "from lines positional join line_numbers"
+            "left(ltrim(raw), 1) = '{' and coalesce(json_valid(raw), false) as is_object "
+            "from " + _numbered(con, "lines", [r[0] for r in rejects], first_line=1),
         )
         blank = con.execute("select count(*) from numbered where is_blank").fetchall()[0][0]
         parsed.rows_read = physical - blank
