@@ -1,0 +1,76 @@
+with
+
+source as (
+
+    select * from {{ source('segment', 'pages') }}
+
+),
+
+renamed as (
+
+    select
+
+        ---------- ids
+        id as page_view_id,
+
+        ---------- strings
+        anonymous_id,
+        user_id,
+        url as page_url,
+        path as page_path,
+        title as page_title,
+        referrer as page_referrer,
+        utm_source,
+        utm_medium,
+        utm_campaign,
+        utm_term,
+        utm_content,
+        context_ip as page_context_ip,
+
+        ---------- timestamps
+        {{ cast_timestamp(adapter.quote('timestamp')) }} as page_viewed_at,
+        {{ cast_timestamp('received_at') }} as page_received_at
+
+    from source
+
+),
+
+versioned as (
+
+    -- a later export (or a re-sync) can carry a newer version of the same record
+    select
+        *,
+        row_number() over (
+            partition by page_view_id
+            order by
+                page_received_at desc nulls last
+        ) as version_number
+    from renamed
+
+),
+
+final as (
+
+    -- keep the latest version of each record
+    select
+        page_view_id,
+        anonymous_id,
+        user_id,
+        page_url,
+        page_path,
+        page_title,
+        page_referrer,
+        utm_source,
+        utm_medium,
+        utm_campaign,
+        utm_term,
+        utm_content,
+        page_context_ip,
+        page_viewed_at,
+        page_received_at
+    from versioned
+    where version_number = 1
+
+)
+
+select * from final
