@@ -393,10 +393,23 @@ def _checks(load: TableLoad, key: AssetKey) -> list[AssetCheckResult]:
     ]
 
 
+def _destination(settings: Settings):
+    """The dbt target's warehouse as a dlt destination (connection details from the
+    environment only)."""
+    if settings.dbt_target == "duckdb":
+        return dlt.destinations.duckdb(str(settings.warehouse_path))
+    if settings.dbt_target == "postgres":
+        # credentials from DESTINATION__POSTGRES__CREDENTIALS__* (dlt's own variables)
+        return dlt.destinations.postgres()
+    raise ValueError(
+        f"WAREHOUSE_TARGET={settings.dbt_target!r}: ingestion supports the targets duckdb and postgres"
+    )
+
+
 def _system_pipeline(settings: Settings, system: str) -> dlt.Pipeline:
     return dlt.pipeline(
         pipeline_name=f"landing_{system}",
-        destination=dlt.destinations.duckdb(str(settings.warehouse_path)),
+        destination=_destination(settings),
         dataset_name=f"raw_{system}",
         pipelines_dir=str(settings.dlt_pipelines_dir),
     )
