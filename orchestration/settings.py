@@ -28,6 +28,9 @@ class Settings:
     landing_dir: Path
     truth_dir: Path
     dbt_target: str
+    # how raw files are loaded: "duckdb" (DuckDB's own readers inside the warehouse, the
+    # fast path) or "dlt" (Arrow + dlt's parquet loader, any dlt destination)
+    ingest_engine: str = "duckdb"
     dbt_project_dir: Path = REPO_ROOT
     dbt_profiles_dir: Path = REPO_ROOT
     expectations_dir: Path = REPO_ROOT / "expectations"
@@ -42,6 +45,9 @@ class Settings:
             landing_dir=_path_from_env("LANDING_DIR", REPO_ROOT / "data" / "landing"),
             truth_dir=_path_from_env("TRUTH_DIR", REPO_ROOT / "data" / "truth"),
             dbt_target=os.environ.get("WAREHOUSE_TARGET", "duckdb"),
+            ingest_engine=os.environ.get(
+                "INGEST_ENGINE", "duckdb" if os.environ.get("WAREHOUSE_TARGET", "duckdb") == "duckdb" else "dlt"
+            ),
             dbt_profiles_dir=_path_from_env("DBT_PROFILES_DIR", REPO_ROOT),
         )
 

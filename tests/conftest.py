@@ -43,7 +43,7 @@ def dbt_manifest():
     return Settings.from_env().dbt_project_dir / "target" / "manifest.json"
 
 
-def make_settings(root: Path, landing: Path | None = None):
+def make_settings(root: Path, landing: Path | None = None, ingest_engine: str = "duckdb"):
     """Settings for one test's own warehouse (and landing zone), exported for dbt."""
     from orchestration.settings import Settings
 
@@ -54,6 +54,7 @@ def make_settings(root: Path, landing: Path | None = None):
         landing_dir=landing or root / "landing",
         truth_dir=root / "truth",
         dbt_target=base.dbt_target,
+        ingest_engine=ingest_engine,
         dbt_profiles_dir=base.dbt_profiles_dir,
     )
     settings.warehouse_dir.mkdir(parents=True, exist_ok=True)

@@ -102,6 +102,7 @@ class TableLoad:
     # the destination has no row of this table yet: dedupe here and append, which skips
     # dlt's staging copy and delete-insert (about half the load time on big tables)
     first_load: bool = False
+    newest: str | None = None
 
     @property
     def rows_read(self) -> int:
@@ -348,7 +349,7 @@ def _metadata(load: TableLoad, seconds: float) -> dict:
         "rows_quarantined": load.rows_quarantined,
         "rows_stale_not_applied": load.stale_rows,
         "new_columns": MetadataValue.json(load.new_columns),
-        "newest_record_time": MetadataValue.text(_newest_record(load) or "n/a"),
+        "newest_record_time": MetadataValue.text(load.newest or _newest_record(load) or "n/a"),
         "per_file": MetadataValue.md(
             "| file | read | loaded | quarantined |\n|---|---:|---:|---:|\n"
             + "\n".join(
@@ -415,6 +416,41 @@ def _system_pipeline(settings: Settings, system: str) -> dlt.Pipeline:
     )
 
 
+def _load_with_dlt(context, dlt_resource, settings, system, selected, translator):
+    """The dlt path: Arrow tables with the parquet loader format into any dlt destination."""
+    pipeline = _system_pipeline(settings, system)
+    ledger = read_ledger(pipeline)
+    loads = []
+    for table in selected:
+        load = _prepare_table(settings, table, ledger)
+        _drop_stale_versions(pipeline, load)
+        context.log.info(
+            f"{system}.{table.table}: {len(load.plan.to_load)} new file(s), "
+            f"{load.rows_read} rows read, {load.rows_quarantined} quarantined"
+        )
+        loads.append(load)
+
+    @dlt.source(name=system, max_table_nesting=0)
+    def runtime_source():
+        return [_table_resource(load) for load in loads]
+
+    # A fresh source per run: dlt mutates a source's hints while extracting it. Arrow
+    # tables with the parquet loader make the destination copy files, not INSERT rows.
+    results = list(
+        dlt_resource.run(
+            context=context,
+            dlt_source=runtime_source(),
+            dlt_pipeline=pipeline,
+            dagster_dlt_translator=translator,
+            loader_file_format="parquet",
+        )
+    )
+    info = pipeline.last_trace.last_load_info if pipeline.last_trace else None
+    load_id = info.loads_ids[-1] if info and info.loads_ids else f"{time.time():.6f}"
+    _write_bookkeeping(pipeline, *_bookkeeping_rows(loads, load_id))
+    return loads, results
+
+
 def _system_assets(settings: Settings, system: str, tables: Sequence[SourceTable]) -> AssetsDefinition:
     translator = RawLayerTranslator()
 
@@ -454,36 +490,25 @@ def _system_assets(settings: Settings, system: str, tables: Sequence[SourceTable
         selected = [
             t for t in tables if raw_asset_key(t.system, t.table) in context.selected_asset_keys
         ]
-        pipeline = _system_pipeline(settings, system)
-        ledger = read_ledger(pipeline)
-        loads = []
-        for table in selected:
-            load = _prepare_table(settings, table, ledger)
-            _drop_stale_versions(pipeline, load)
-            context.log.info(
-                f"{system}.{table.table}: {len(load.plan.to_load)} new file(s), "
-                f"{load.rows_read} rows read, {load.rows_quarantined} quarantined"
+        if settings.ingest_engine == "duckdb":
+            from orchestration.ingestion import native
+
+            loads = native.load_system(
+                settings, system, selected, TableLoad, _bookkeeping_rows, log=context.log.info
             )
-            loads.append(load)
+            results = [
+                MaterializeResult(
+                    asset_key=raw_asset_key(l.table.system, l.table.table),
+                    metadata={
+                        "dagster/table_name": f"raw_{system}.{l.table.table}",
+                        "ingest_engine": "duckdb (native readers, one transaction per table)",
+                    },
+                )
+                for l in loads
+            ]
+        else:
+            loads, results = _load_with_dlt(context, dlt_resource, settings, system, selected, translator)
         by_key = {raw_asset_key(l.table.system, l.table.table): l for l in loads}
-
-        @dlt.source(name=system, max_table_nesting=0)
-        def runtime_source():
-            return [_table_resource(load) for load in loads]
-
-        # A fresh source per run: dlt mutates a source's hints while extracting it. Arrow
-        # tables with the parquet loader make the destination copy files, not INSERT rows.
-        results = list(
-            dlt_resource.run(
-                context=context,
-                dlt_source=runtime_source(),
-                dlt_pipeline=pipeline,
-                dagster_dlt_translator=translator,
-                loader_file_format="parquet",
-            )
-        )
-        load_id = pipeline.last_trace.last_load_info.loads_ids[-1] if pipeline.last_trace.last_load_info and pipeline.last_trace.last_load_info.loads_ids else "no-data"
-        _write_bookkeeping(pipeline, *_bookkeeping_rows(loads, load_id))
         seconds = time.perf_counter() - started
         for result in results:
             load = by_key[result.asset_key]

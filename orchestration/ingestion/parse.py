@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -50,12 +51,18 @@ class FileRejected(Exception):
 class ParsedFile:
     relative_path: str
     rows_read: int = 0
+    # the accepted rows: an Arrow table, or (when parsed inside the warehouse connection)
+    # the name of a temporary table there
     accepted: pa.Table | None = None
+    accepted_table: str | None = None
+    accepted_count: int = 0
     quarantined: list[dict] = field(default_factory=list)
     new_columns: list[str] = field(default_factory=list)
 
     @property
     def rows_accepted(self) -> int:
+        if self.accepted_table is not None:
+            return self.accepted_count
         return 0 if self.accepted is None else self.accepted.num_rows
 
     @property
@@ -72,12 +79,34 @@ def _exec(con: duckdb.DuckDBPyConnection, sql: str, params=None) -> None:
     con.execute(sql, params).fetchall()
 
 
-def _connect() -> duckdb.DuckDBPyConnection:
-    con = duckdb.connect()
+def _prepare_session(con: duckdb.DuckDBPyConnection) -> None:
     # naive timestamps in exports are UTC; offsets are honoured
     _exec(con, "set TimeZone = 'UTC'")
     _exec(con, "set enable_progress_bar = false")
-    return con
+    for leftover in ("rejects", "reject_scans"):
+        _exec(con, f"drop table if exists {leftover}")
+
+
+@contextmanager
+def _session(con: duckdb.DuckDBPyConnection | None):
+    """The caller's connection (the warehouse, for the DuckDB fast path) or a private one."""
+    if con is not None:
+        _prepare_session(con)
+        yield con
+        return
+    with duckdb.connect() as own:
+        _prepare_session(own)
+        yield own
+
+
+def _keep_accepted(con, parsed: "ParsedFile", keep_as: str | None) -> None:
+    """Hand the accepted rows over: as Arrow, or left in the connection as a temp table."""
+    if keep_as is None:
+        parsed.accepted = con.sql("select * exclude (_reason, _raw) from typed where _reason = ''").to_arrow_table()
+        return
+    _exec(con, f"create or replace temp table {keep_as} as select * exclude (_reason, _raw) from typed where _reason = ''")
+    parsed.accepted_table = keep_as
+    parsed.accepted_count = con.execute(f"select count(*) from {keep_as}").fetchall()[0][0]
 
 
 def _count_lines(path: Path) -> int:
@@ -186,8 +215,9 @@ def _split(
     present: list[str],
     extra: list[str],
     raw_sql: str,
-) -> tuple[pa.Table, list[dict]]:
-    """Type the rows of `source_sql` (which has a _landing_line column) to the contract."""
+) -> list[dict]:
+    """Type the rows of `source_sql` (which has a _landing_line column) to the contract into
+    the temp table `typed`; returns the quarantined rows."""
     select_list, reason = _typed_projection(table, present, extra)
     _exec(
         con,
@@ -198,16 +228,13 @@ def _split(
         f"{raw_sql} as _source_raw from ({source_sql}))",
         [relative],
     )
-    accepted = con.sql(
-        "select * exclude (_reason, _raw) from typed where _reason = ''"
-    ).to_arrow_table()
     bad = con.execute(
         "select _landing_line, _raw, _reason from typed where _reason <> '' order by _landing_line"
     ).fetchall()
     quarantined = [
         {"line": line, "raw": (raw or "")[:_RAW_LIMIT], "reason": reason} for line, raw, reason in bad
     ]
-    return accepted, quarantined
+    return quarantined
 
 
 # --------------------------------------------------------------------------- CSV
@@ -271,7 +298,7 @@ def _parse_csv_by_line(con, path: Path, header: list[str]):
     return len(rows), rejects
 
 
-def parse_csv(path: Path, table: SourceTable, relative: str) -> ParsedFile:
+def parse_csv(path: Path, table: SourceTable, relative: str, con=None, keep_as=None) -> ParsedFile:
     parsed = ParsedFile(relative)
     if path.stat().st_size == 0:
         return parsed
@@ -281,17 +308,17 @@ def parse_csv(path: Path, table: SourceTable, relative: str) -> ParsedFile:
     parsed.rows_read = physical
     if physical <= 0:
         return parsed
-    with _connect() as con:
+    with _session(con) as con:
         n_rows, rejects = _parse_csv_fast(con, path, header)
         swallowed = n_rows + len(rejects) != physical or any("UNQUOTED" in r[1] for r in rejects)
         if swallowed:
             n_rows, rejects = _parse_csv_by_line(con, path, header)
         source_sql = "select * from " + _numbered(con, "rows", [r[0] for r in rejects], first_line=2)
         raw_sql = " || ',' || ".join(f"coalesce({_q(c)}, '')" for c in header)
-        accepted, quarantined = _split(
+        quarantined = _split(
             con, table, relative, source_sql, header, parsed.new_columns, raw_sql
         )
-    parsed.accepted = accepted
+        _keep_accepted(con, parsed, keep_as)
     parsed.quarantined = sorted(
         quarantined + [{"line": line, "raw": (raw or "")[:_RAW_LIMIT], "reason": f"malformed CSV row: {why}"}
                        for line, why, raw in rejects],
@@ -303,12 +330,12 @@ def parse_csv(path: Path, table: SourceTable, relative: str) -> ParsedFile:
 # --------------------------------------------------------------------------- JSON lines
 
 
-def parse_jsonl(path: Path, table: SourceTable, relative: str) -> ParsedFile:
+def parse_jsonl(path: Path, table: SourceTable, relative: str, con=None, keep_as=None) -> ParsedFile:
     parsed = ParsedFile(relative)
     if path.stat().st_size == 0:
         return parsed
     physical = _count_lines(path)
-    with _connect() as con:
+    with _session(con) as con:
         _exec(
             con,
             "create or replace temp table lines as select raw from read_csv(?, header = false, "
@@ -355,15 +382,15 @@ def parse_jsonl(path: Path, table: SourceTable, relative: str) -> ParsedFile:
             if present
             else "select _landing_line, raw from numbered where is_object"
         )
-        accepted, quarantined = _split(
+        quarantined = _split(
             con, table, relative, source_sql, present, parsed.new_columns, "raw"
         )
+        _keep_accepted(con, parsed, keep_as)
         not_objects = con.execute(
             "select _landing_line, raw, case when coalesce(json_valid(raw), false) "
             "then 'line is JSON but not an object' else 'malformed JSON' end "
             "from numbered where not is_object and not is_blank"
         ).fetchall()
-    parsed.accepted = accepted
     parsed.quarantined = sorted(
         quarantined
         + [{"line": line, "raw": (raw or "")[:_RAW_LIMIT], "reason": why} for line, raw, why in not_objects]
@@ -377,11 +404,11 @@ def parse_jsonl(path: Path, table: SourceTable, relative: str) -> ParsedFile:
 # --------------------------------------------------------------------------- Parquet
 
 
-def parse_parquet(path: Path, table: SourceTable, relative: str) -> ParsedFile:
+def parse_parquet(path: Path, table: SourceTable, relative: str, con=None, keep_as=None) -> ParsedFile:
     parsed = ParsedFile(relative)
     if path.stat().st_size == 0:
         return parsed
-    with _connect() as con:
+    with _session(con) as con:
         try:
             present = [row[0] for row in con.execute("select name from parquet_schema(?) where num_children is null", [str(path)]).fetchall()]
             parsed.rows_read = con.execute(
@@ -405,9 +432,7 @@ def parse_parquet(path: Path, table: SourceTable, relative: str) -> ParsedFile:
             "(select *, row_number() over () as _landing_line from read_parquet($path))",
             {"file": relative, "path": str(path)},
         )
-        parsed.accepted = con.sql(
-            "select * exclude (_reason, _raw) from typed where _reason = ''"
-        ).to_arrow_table()
+        _keep_accepted(con, parsed, keep_as)
         parsed.quarantined = [
             {"line": line, "raw": (raw or "")[:_RAW_LIMIT], "reason": reason}
             for line, raw, reason in con.execute(
@@ -420,9 +445,13 @@ def parse_parquet(path: Path, table: SourceTable, relative: str) -> ParsedFile:
 PARSERS = {"csv": parse_csv, "jsonl": parse_jsonl, "parquet": parse_parquet}
 
 
-def parse_file(path: Path, table: SourceTable, relative: str) -> ParsedFile:
-    """Parse one landing file of `table`; raises FileRejected if it cannot load at all."""
-    parsed = PARSERS[table.format](path, table, relative)
+def parse_file(path: Path, table: SourceTable, relative: str, con=None, keep_as: str | None = None) -> ParsedFile:
+    """Parse one landing file of `table`; raises FileRejected if it cannot load at all.
+
+    With `con` and `keep_as`, the work happens in that connection (the warehouse itself on
+    the DuckDB fast path) and the accepted rows stay there as the temp table `keep_as`.
+    """
+    parsed = PARSERS[table.format](path, table, relative, con=con, keep_as=keep_as)
     if parsed.rows_read != parsed.rows_accepted + parsed.rows_quarantined:
         raise RuntimeError(
             f"{relative}: {parsed.rows_read} rows read but {parsed.rows_accepted} accepted "
