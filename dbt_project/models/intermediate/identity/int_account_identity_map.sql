@@ -1,0 +1,124 @@
+{#
+    Every account-bearing source record -> exactly one account_id.
+
+    Records are the nodes of a graph whose edges are the keys of int_account_match_keys
+    (records sharing a key are the same account). Its connected components are found by
+    label propagation: every record starts with its own key as label, and each pass gives
+    every key the smallest label of its records, then every record the smallest label of
+    its keys. After var('identity_resolution_passes') passes the label of a record is the
+    smallest record key of its component, as long as no chain is longer than that; one
+    more pass is run to prove it (is_label_converged, tested). Plain joins and group by:
+    no recursive CTE, so every warehouse runs it.
+
+    account_id: md5 of 'domain:' and the smallest normalized domain of the component, or of
+    'record:' and the smallest record key when no record of the component has a domain.
+#}
+
+{%- set passes = var('identity_resolution_passes') | int %}
+
+with
+
+identifiers as (
+
+    select * from {{ ref('int_account_identifiers') }}
+
+),
+
+match_keys as (
+
+    select * from {{ ref('int_account_match_keys') }}
+
+),
+
+labels_0 as (
+
+    select
+        account_record_key,
+        account_record_key as component_key
+    from identifiers
+
+),
+
+{% for i in range(1, passes + 2) %}
+key_labels_{{ i }} as (
+
+    select
+        match_keys.match_key,
+        min(labels_{{ i - 1 }}.component_key) as component_key
+    from match_keys
+    inner join labels_{{ i - 1 }}
+        on labels_{{ i - 1 }}.account_record_key = match_keys.account_record_key
+    group by match_keys.match_key
+
+),
+
+labels_{{ i }} as (
+
+    select
+        match_keys.account_record_key,
+        min(key_labels_{{ i }}.component_key) as component_key
+    from match_keys
+    inner join key_labels_{{ i }}
+        on key_labels_{{ i }}.match_key = match_keys.match_key
+    group by match_keys.account_record_key
+
+),
+
+{% endfor %}
+components as (
+
+    select
+        labels_{{ passes }}.account_record_key,
+        labels_{{ passes }}.component_key,
+        labels_{{ passes }}.component_key = labels_{{ passes + 1 }}.component_key as is_label_converged
+    from labels_{{ passes }}
+    inner join labels_{{ passes + 1 }}
+        on labels_{{ passes + 1 }}.account_record_key = labels_{{ passes }}.account_record_key
+
+),
+
+component_summary as (
+
+    select
+        components.component_key,
+        min(identifiers.account_domain) as min_domain,
+        count(*) as account_record_count
+    from components
+    inner join identifiers
+        on identifiers.account_record_key = components.account_record_key
+    group by components.component_key
+
+),
+
+final as (
+
+    select
+
+        ---------- ids
+        identifiers.account_record_key,
+        identifiers.source_system,
+        identifiers.source_table,
+        identifiers.source_record_id,
+        {{ dbt.hash(
+            "case when component_summary.min_domain is not null then "
+            ~ dbt.concat(["'domain:'", 'component_summary.min_domain'])
+            ~ " else "
+            ~ dbt.concat(["'record:'", 'components.component_key'])
+            ~ " end"
+        ) }} as account_id,
+
+        ---------- numerics
+        component_summary.account_record_count,
+
+        ---------- booleans
+        components.is_label_converged
+
+    from identifiers
+    inner join components
+        on components.account_record_key = identifiers.account_record_key
+    inner join component_summary
+        on component_summary.component_key = components.component_key
+
+)
+
+select * from final
