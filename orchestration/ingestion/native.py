@@ -70,6 +70,12 @@ def _contract_ddl(table: SourceTable) -> str:
     return ", ".join(columns + ['"_landing_file" varchar', '"_landing_line" bigint'])
 
 
+def _empty_select(table: SourceTable) -> str:
+    columns = [f"cast(null as {DUCKDB_TYPES[table.types[c]]}) as {_q(c)}" for c in table.columns]
+    columns += ["cast(null as varchar) as _landing_file", "cast(null as bigint) as _landing_line"]
+    return f"select {', '.join(columns)} limit 0"
+
+
 def _newest_per_key_sql(table: SourceTable, relation: str) -> str:
     keys = ", ".join(_q(k) for k in table.primary_key)
     return (
@@ -93,25 +99,28 @@ def _merge(con, schema: str, load) -> None:
     for column in load.new_columns:
         if column not in existing_columns:
             con.execute(f"alter table {target} add column {_q(column)} varchar").fetchall()
+    incoming = "_incoming"
     if table.event_time is None and not load.first_load:
         join = " and ".join(f"i.{k} = r.{k}" for k in keys)
         updated = _q(table.updated_at)
-        load.stale_rows = con.execute(
-            f"select count(*) from _incoming i join {target} r on {join} where i.{updated} < r.{updated}"
-        ).fetchall()[0][0]
-        if load.stale_rows:
-            con.execute(
-                f"delete from _incoming i using {target} r where {join} and i.{updated} < r.{updated}"
-            ).fetchall()
-    con.execute(f"create or replace temp table _newest as {_newest_per_key_sql(table, '_incoming')}").fetchall()
-    if not load.first_load:
-        key_list = ", ".join(keys)
         con.execute(
-            f"delete from {target} where ({key_list}) in (select ({key_list}) from _newest)"
-            if len(keys) > 1
-            else f"delete from {target} where {keys[0]} in (select {keys[0]} from _newest)"
+            f"create or replace temp table _fresh as select i.* from _incoming i "
+            f"where not exists (select 1 from {target} r where {join} and i.{updated} < r.{updated})"
         ).fetchall()
-    con.execute(f"insert into {target} by name select * from _newest").fetchall()
+        incoming = "_fresh"
+        load.stale_rows = load.rows_loaded - con.execute("select count(*) from _fresh").fetchall()[0][0]
+    key_list = ", ".join(keys)
+    duplicates = con.execute(
+        f"select count(*) - count(distinct ({key_list})) from {incoming}"
+    ).fetchall()[0][0]
+    newest = f"({_newest_per_key_sql(table, incoming)})" if duplicates else incoming
+    if not load.first_load:
+        con.execute(
+            f"delete from {target} where ({key_list}) in (select ({key_list}) from {newest})"
+            if len(keys) > 1
+            else f"delete from {target} where {keys[0]} in (select {keys[0]} from {newest})"
+        ).fetchall()
+    con.execute(f"insert into {target} by name select * from {newest}").fetchall()
 
 
 def _write_bookkeeping(con, schema: str, ledger: list[dict], quarantine: list[dict]) -> None:
@@ -160,11 +169,8 @@ def load_system(
             con.execute("begin transaction").fetchall()
             try:
                 union = " union all by name ".join(f"select * from {name}" for name in kept)
-                con.execute(
-                    f"create or replace temp table _incoming as {union}"
-                    if kept
-                    else f"create or replace temp table _incoming ({_contract_ddl(table)})"
-                ).fetchall()
+                # a view over the files' accepted rows: no extra copy of the batch
+                con.execute(f"create or replace temp view _incoming as {union or _empty_select(table)}").fetchall()
                 _merge(con, schema, load)
                 _write_bookkeeping(con, schema, *bookkeeping_rows([load], load_id))
                 con.execute("commit").fetchall()
