@@ -130,7 +130,11 @@ _NATIVE_MATCHES = {
 
 
 def _typed_projection(
-    table: SourceTable, present: list[str], extra: list[str], native: dict[str, str] | None = None
+    table: SourceTable,
+    present: list[str],
+    extra: list[str],
+    native: dict[str, str] | None = None,
+    shape_reason: str | None = None,
 ) -> tuple[str, str]:
     """SQL select list (typed contract columns + extra columns) and the reason expression.
 
@@ -171,6 +175,8 @@ def _typed_projection(
             )
     selects.extend(f"cast({_q(column)} as varchar) as {_q(column)}" for column in extra)
     reason = f"concat_ws('; ', {', '.join(reasons)})" if reasons else "''"
+    if shape_reason:  # a line that is no record at all says only that
+        reason = f"coalesce({shape_reason}, {reason})"
     return ", ".join(selects), reason
 
 
@@ -215,10 +221,11 @@ def _split(
     present: list[str],
     extra: list[str],
     raw_sql: str,
+    shape_reason: str | None = None,
 ) -> list[dict]:
     """Type the rows of `source_sql` (which has a _landing_line column) to the contract into
     the temp table `typed`; returns the quarantined rows."""
-    select_list, reason = _typed_projection(table, present, extra)
+    select_list, reason = _typed_projection(table, present, extra, shape_reason=shape_reason)
     _exec(
         con,
         f"create or replace temp table typed as select * exclude (_source_raw), "
@@ -354,15 +361,16 @@ def parse_jsonl(path: Path, table: SourceTable, relative: str, con=None, keep_as
                 f"{relative}: read {n_rows} lines and rejected {len(rejects)} of {physical}; "
                 "refusing to load a file whose lines cannot all be accounted for"
             )
-        # a view, not a copy of the lines: each use scans `lines` once
+        # a view, not a copy of the lines; JSON is parsed in two passes only: the keys
+        # (schema drift), then the typed extraction, which also flags non-records
         _exec(
             con,
             "create or replace temp view numbered as select raw, _landing_line, "
-            "raw is null or trim(raw) = '' as is_blank, "
             "left(ltrim(raw), 1) = '{' and coalesce(json_valid(raw), false) as is_object "
-            "from " + _numbered(con, "lines", [r[0] for r in rejects], first_line=1),
+            "from " + _numbered(con, "lines", [r[0] for r in rejects], first_line=1)
+            + " where raw is not null and trim(raw) <> ''",
         )
-        blank = con.execute("select count(*) from numbered where is_blank").fetchall()[0][0]
+        blank = con.execute("select count(*) from lines where raw is null or trim(raw) = ''").fetchall()[0][0]
         parsed.rows_read = physical - blank
         keys = [
             row[0]
@@ -370,30 +378,28 @@ def parse_jsonl(path: Path, table: SourceTable, relative: str, con=None, keep_as
                 "select distinct unnest(json_keys(raw)) from numbered where is_object"
             ).fetchall()
         ]
-        if con.execute("select count(*) from numbered where is_object").fetchall()[0][0]:
+        if keys:
             parsed.new_columns = _check_columns(table, relative, keys)
         present = [c for c in table.columns if c in keys] + parsed.new_columns
         paths = ", ".join("'$." + json.dumps(c).replace("'", "''") + "'" for c in present)
         extracted = ", ".join(f"values[{i + 1}] as {_q(c)}" for i, c in enumerate(present))
+        shape = (
+            "case when not is_object then case when coalesce(json_valid(raw), false) "
+            "then 'line is JSON but not an object' else 'malformed JSON' end end"
+        )
         source_sql = (
-            f"select {extracted}{',' if present else ''} _landing_line, raw from "
-            f"(select json_extract_string(raw, [{paths}]) as values, _landing_line, raw "
-            "from numbered where is_object)"
+            f"select {extracted}{',' if present else ''} _landing_line, raw, {shape} as _shape from "
+            f"(select case when is_object then json_extract_string(raw, [{paths}]) end as values, "
+            "_landing_line, raw, is_object from numbered)"
             if present
-            else "select _landing_line, raw from numbered where is_object"
+            else f"select _landing_line, raw, {shape} as _shape from numbered"
         )
         quarantined = _split(
-            con, table, relative, source_sql, present, parsed.new_columns, "raw"
+            con, table, relative, source_sql, present, parsed.new_columns, "raw", shape_reason="_shape"
         )
         _keep_accepted(con, parsed, keep_as)
-        not_objects = con.execute(
-            "select _landing_line, raw, case when coalesce(json_valid(raw), false) "
-            "then 'line is JSON but not an object' else 'malformed JSON' end "
-            "from numbered where not is_object and not is_blank"
-        ).fetchall()
     parsed.quarantined = sorted(
         quarantined
-        + [{"line": line, "raw": (raw or "")[:_RAW_LIMIT], "reason": why} for line, raw, why in not_objects]
         + [{"line": line, "raw": (raw or "")[:_RAW_LIMIT], "reason": f"unreadable line: {why}"}
            for line, why, raw in rejects],
         key=lambda r: r["line"],
