@@ -525,3 +525,12 @@ def test_append_days_adds_the_following_days_and_never_rewrites(tmp_path, capsys
         os.makedirs(land / "segment" / "pages", exist_ok=True)
         (land / "segment" / "pages" / "2026-07-08.jsonl").write_text("")
         append_days(land, truth, days=1)
+
+
+def test_distinct_accounts_have_distinct_names_and_domains(tmp_path):
+    """Two true accounts never share a domain or a name: nothing in the sources could
+    tell them apart, so identity resolution would rightly merge them."""
+    generate_company(tmp_path / "landing", tmp_path / "truth", scale=1.0, seed=7)
+    accounts = pq.read_table(tmp_path / "truth" / "accounts.parquet").to_pylist()
+    assert len({a["domain"] for a in accounts}) == len(accounts)
+    assert len({a["name"].lower() for a in accounts}) == len(accounts)

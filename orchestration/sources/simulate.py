@@ -58,7 +58,7 @@ CO_PREFIX = (
 CO_SUFFIX = (
     "Systems Labs Analytics Logistics Health Foods Energy Capital Software Networks Media "
     "Retail Robotics Bio Motors Works Group Partners Dynamics Solutions Cloud Data Security "
-    "Learning Finance Travel Foods Materials Devices Consulting"
+    "Learning Finance Travel Farms Materials Devices Consulting"
 ).split()
 INDUSTRIES = ("Technology", "Financial Services", "Healthcare", "Retail", "Manufacturing",
               "Education", "Media", "Logistics", "Energy", "Professional Services",
