@@ -109,6 +109,13 @@ def _keep_accepted(con, parsed: "ParsedFile", keep_as: str | None) -> None:
     parsed.accepted_count = con.execute(f"select count(*) from {keep_as}").fetchall()[0][0]
 
 
+def _release(con) -> None:
+    """Drop the file's working tables: only the accepted rows outlive the parse."""
+    _exec(con, "drop view if exists numbered")
+    for name in ("typed", "lines", "rows"):
+        _exec(con, f"drop table if exists {name}")
+
+
 def _count_lines(path: Path) -> int:
     """Physical lines, counted without any parser: the independent side of the accounting."""
     lines, last = 0, b"\n"
@@ -326,6 +333,7 @@ def parse_csv(path: Path, table: SourceTable, relative: str, con=None, keep_as=N
             con, table, relative, source_sql, header, parsed.new_columns, raw_sql
         )
         _keep_accepted(con, parsed, keep_as)
+        _release(con)
     parsed.quarantined = sorted(
         quarantined + [{"line": line, "raw": (raw or "")[:_RAW_LIMIT], "reason": f"malformed CSV row: {why}"}
                        for line, why, raw in rejects],
@@ -398,6 +406,7 @@ def parse_jsonl(path: Path, table: SourceTable, relative: str, con=None, keep_as
             con, table, relative, source_sql, present, parsed.new_columns, "raw", shape_reason="_shape"
         )
         _keep_accepted(con, parsed, keep_as)
+        _release(con)
     parsed.quarantined = sorted(
         quarantined
         + [{"line": line, "raw": (raw or "")[:_RAW_LIMIT], "reason": f"unreadable line: {why}"}
@@ -445,6 +454,7 @@ def parse_parquet(path: Path, table: SourceTable, relative: str, con=None, keep_
                 "select _landing_line, _raw, _reason from typed where _reason <> '' order by _landing_line"
             ).fetchall()
         ]
+        _release(con)
     return parsed
 
 
