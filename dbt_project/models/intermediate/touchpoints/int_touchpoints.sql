@@ -1,0 +1,312 @@
+{#
+    Every marketing and sales interaction of a person, one row per touch, from every source
+    that records one, with the person (int_person_identity_map), the campaign key of
+    dim_campaign where the touch names one, and the channel:
+      page_view          Segment pages (utm_* and referrer give channel and campaign)
+      email_open/click   HubSpot email events of type OPEN / CLICK (SENT, DELIVERED and
+                         BOUNCE are our sends, not the person's interactions)
+      form_submission    HubSpot form submissions
+      campaign_response  Salesforce campaign members (responded)
+      sales_*/opportunity_*  Salesforce tasks and events, on an opportunity or not
+    Ad platforms report clicks per campaign and day only, never per person: a paid click is
+    attributable through the page view it lands on (utm_medium cpc / paid_social).
+#}
+
+with
+
+pages as (
+
+    select * from {{ ref('stg_segment__pages') }}
+
+),
+
+email_events as (
+
+    select * from {{ ref('stg_hubspot__email_events') }}
+
+),
+
+email_campaigns as (
+
+    select * from {{ ref('stg_hubspot__email_campaigns') }}
+
+),
+
+form_submissions as (
+
+    select * from {{ ref('stg_hubspot__contact_form_submissions') }}
+
+),
+
+campaign_members as (
+
+    select * from {{ ref('stg_salesforce__campaign_members') }}
+
+),
+
+tasks as (
+
+    select * from {{ ref('stg_salesforce__tasks') }}
+
+),
+
+events as (
+
+    select * from {{ ref('stg_salesforce__events') }}
+
+),
+
+ad_campaigns as (
+
+    select distinct ad_platform, campaign_id, utm_source, utm_medium, utm_campaign
+    from {{ ref('stg_ads__campaign_spend') }}
+
+),
+
+person_identity_map as (
+
+    select * from {{ ref('int_person_identity_map') }}
+
+),
+
+person_identifiers as (
+
+    select * from {{ ref('int_person_identifiers') }}
+
+),
+
+person_accounts as (
+
+    select * from {{ ref('int_person_accounts') }}
+
+),
+
+account_identity_map as (
+
+    select * from {{ ref('int_account_identity_map') }}
+
+),
+
+email_persons as (
+
+    -- every normalized email -> its person (all records sharing an email are one person)
+    select
+        person_identifiers.email,
+        min(person_identity_map.person_id) as person_id
+    from person_identifiers
+    inner join person_identity_map
+        on person_identity_map.person_record_key = person_identifiers.person_record_key
+    where person_identifiers.email is not null
+    group by person_identifiers.email
+
+),
+
+page_touches as (
+
+    select
+        {{ dbt.concat(["'segment:page:'", 'pages.page_view_id']) }} as touchpoint_id,
+        'page_view' as touch_kind,
+        pages.page_view_id as source_record_id,
+        coalesce(user_map.person_id, anonymous_map.person_id) as person_id,
+        cast(null as {{ dbt.type_string() }}) as salesforce_account_id,
+        case
+            when ad_campaigns.campaign_id is not null
+                then {{ dbt.concat(["'ads:'", 'ad_campaigns.ad_platform', "':'", 'ad_campaigns.campaign_id']) }}
+            when pages.utm_medium = 'email'
+                then {{ dbt.concat(["'hubspot:'", dbt.safe_cast('email_campaigns.email_campaign_id', dbt.type_string())]) }}
+        end as campaign_key,
+        case
+            when pages.utm_medium = 'cpc' then 'paid_search'
+            when pages.utm_medium in ('paid_social', 'social', 'paid-social') then 'paid_social'
+            when pages.utm_medium = 'email' then 'email'
+            when pages.utm_medium is not null then pages.utm_medium
+            when pages.page_referrer is null or pages.page_referrer = '' then 'direct'
+            when {{ dbt.split_part('pages.page_referrer', "'/'", 3) }} = {{ dbt.split_part('pages.page_url', "'/'", 3) }}
+                then 'internal'
+            when pages.page_referrer like '%google.%' or pages.page_referrer like '%bing.%'
+                or pages.page_referrer like '%duckduckgo.%' or pages.page_referrer like '%yahoo.%'
+                then 'organic_search'
+            else 'referral'
+        end as channel,
+        pages.utm_source,
+        pages.utm_medium,
+        pages.utm_campaign,
+        pages.page_path as touch_detail,
+        pages.page_viewed_at as occurred_at
+    from pages
+    left join person_identity_map as user_map
+        on user_map.source_system = 'segment'
+        and user_map.source_table = 'user_id'
+        and user_map.source_record_id = pages.user_id
+    left join person_identity_map as anonymous_map
+        on anonymous_map.source_system = 'segment'
+        and anonymous_map.source_table = 'anonymous_id'
+        and anonymous_map.source_record_id = pages.anonymous_id
+    left join ad_campaigns
+        on ad_campaigns.utm_campaign = pages.utm_campaign
+        and ad_campaigns.utm_source = pages.utm_source
+        and ad_campaigns.utm_medium = pages.utm_medium
+    left join email_campaigns
+        on pages.utm_medium = 'email'
+        and email_campaigns.email_campaign_name = pages.utm_campaign
+
+),
+
+email_touches as (
+
+    select
+        {{ dbt.concat(["'hubspot:email_event:'", 'email_events.email_event_id']) }} as touchpoint_id,
+        case email_events.email_event_type when 'OPEN' then 'email_open' else 'email_click' end as touch_kind,
+        email_events.email_event_id as source_record_id,
+        email_persons.person_id,
+        cast(null as {{ dbt.type_string() }}) as salesforce_account_id,
+        {{ dbt.concat(["'hubspot:'", dbt.safe_cast('email_events.email_campaign_id', dbt.type_string())]) }} as campaign_key,
+        'email' as channel,
+        cast(null as {{ dbt.type_string() }}) as utm_source,
+        cast(null as {{ dbt.type_string() }}) as utm_medium,
+        cast(null as {{ dbt.type_string() }}) as utm_campaign,
+        email_events.email_event_type as touch_detail,
+        email_events.email_event_at as occurred_at
+    from email_events
+    left join email_persons
+        on email_persons.email = email_events.email_event_recipient
+    where email_events.email_event_type in ('OPEN', 'CLICK')
+        and not coalesce(email_events.is_filtered_event, false)
+
+),
+
+form_touches as (
+
+    select
+        {{ dbt.concat(["'hubspot:form_submission:'", 'form_submissions.form_submission_id']) }} as touchpoint_id,
+        'form_submission' as touch_kind,
+        form_submissions.form_submission_id as source_record_id,
+        person_identity_map.person_id,
+        cast(null as {{ dbt.type_string() }}) as salesforce_account_id,
+        cast(null as {{ dbt.type_string() }}) as campaign_key,
+        'form' as channel,
+        cast(null as {{ dbt.type_string() }}) as utm_source,
+        cast(null as {{ dbt.type_string() }}) as utm_medium,
+        cast(null as {{ dbt.type_string() }}) as utm_campaign,
+        form_submissions.form_title as touch_detail,
+        form_submissions.form_submitted_at as occurred_at
+    from form_submissions
+    left join person_identity_map
+        on person_identity_map.source_system = 'hubspot'
+        and person_identity_map.source_table = 'contact'
+        and person_identity_map.source_record_id = {{ dbt.safe_cast('form_submissions.contact_id', dbt.type_string()) }}
+
+),
+
+campaign_touches as (
+
+    select
+        {{ dbt.concat(["'salesforce:campaign_member:'", 'campaign_members.campaign_member_id']) }} as touchpoint_id,
+        'campaign_response' as touch_kind,
+        campaign_members.campaign_member_id as source_record_id,
+        person_identity_map.person_id,
+        cast(null as {{ dbt.type_string() }}) as salesforce_account_id,
+        {{ dbt.concat(["'salesforce:'", 'campaign_members.campaign_id']) }} as campaign_key,
+        'campaign' as channel,
+        cast(null as {{ dbt.type_string() }}) as utm_source,
+        cast(null as {{ dbt.type_string() }}) as utm_medium,
+        cast(null as {{ dbt.type_string() }}) as utm_campaign,
+        campaign_members.campaign_member_status as touch_detail,
+        campaign_members.campaign_member_created_at as occurred_at
+    from campaign_members
+    left join person_identity_map
+        on person_identity_map.source_system = 'salesforce'
+        and person_identity_map.source_table = case when campaign_members.contact_id is not null then 'contact' else 'lead' end
+        and person_identity_map.source_record_id = coalesce(campaign_members.contact_id, campaign_members.lead_id)
+
+),
+
+task_touches as (
+
+    select
+        {{ dbt.concat(["'salesforce:task:'", 'tasks.task_id']) }} as touchpoint_id,
+        case when tasks.task_what_id is not null then 'opportunity_task' else 'sales_task' end as touch_kind,
+        tasks.task_id as source_record_id,
+        person_identity_map.person_id,
+        tasks.account_id as salesforce_account_id,
+        cast(null as {{ dbt.type_string() }}) as campaign_key,
+        'sales' as channel,
+        cast(null as {{ dbt.type_string() }}) as utm_source,
+        cast(null as {{ dbt.type_string() }}) as utm_medium,
+        cast(null as {{ dbt.type_string() }}) as utm_campaign,
+        tasks.task_type as touch_detail,
+        tasks.task_created_at as occurred_at
+    from tasks
+    left join person_identity_map
+        on person_identity_map.source_system = 'salesforce'
+        and person_identity_map.source_table in ('lead', 'contact')
+        and person_identity_map.source_record_id = tasks.task_who_id
+
+),
+
+event_touches as (
+
+    select
+        {{ dbt.concat(["'salesforce:event:'", 'events.event_id']) }} as touchpoint_id,
+        case when events.event_what_id is not null then 'opportunity_meeting' else 'sales_meeting' end as touch_kind,
+        events.event_id as source_record_id,
+        person_identity_map.person_id,
+        events.account_id as salesforce_account_id,
+        cast(null as {{ dbt.type_string() }}) as campaign_key,
+        'sales' as channel,
+        cast(null as {{ dbt.type_string() }}) as utm_source,
+        cast(null as {{ dbt.type_string() }}) as utm_medium,
+        cast(null as {{ dbt.type_string() }}) as utm_campaign,
+        events.event_subject as touch_detail,
+        coalesce(events.event_started_at, events.event_created_at) as occurred_at
+    from events
+    left join person_identity_map
+        on person_identity_map.source_system = 'salesforce'
+        and person_identity_map.source_table in ('lead', 'contact')
+        and person_identity_map.source_record_id = events.event_who_id
+
+),
+
+touches as (
+
+    select * from page_touches
+    union all
+    select * from email_touches
+    union all
+    select * from form_touches
+    union all
+    select * from campaign_touches
+    union all
+    select * from task_touches
+    union all
+    select * from event_touches
+
+),
+
+final as (
+
+    -- the account: the touch's own Salesforce account, else the person's account
+    select
+        touches.touchpoint_id,
+        touches.touch_kind,
+        touches.source_record_id,
+        touches.person_id,
+        coalesce(account_identity_map.account_id, person_accounts.account_id) as account_id,
+        touches.campaign_key,
+        touches.channel,
+        touches.utm_source,
+        touches.utm_medium,
+        touches.utm_campaign,
+        touches.touch_detail,
+        touches.occurred_at
+    from touches
+    left join account_identity_map
+        on account_identity_map.source_system = 'salesforce'
+        and account_identity_map.source_table = 'account'
+        and account_identity_map.source_record_id = touches.salesforce_account_id
+    left join person_accounts
+        on person_accounts.person_id = touches.person_id
+
+)
+
+select * from final

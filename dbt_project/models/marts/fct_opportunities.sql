@@ -1,0 +1,185 @@
+{#
+    One row per Salesforce opportunity with its stage history summarized: when it entered
+    each funnel stage of phases 4-5 (int_opportunity_stage_entries, mapped through the
+    governed seed), when and how it closed, its amount, its velocity, its account
+    (int_account_identity_map), its contact person where known (the lead converted into it,
+    else the person whose opportunity tasks and meetings name it), and its source.
+#}
+
+with
+
+opportunities as (
+
+    select * from {{ ref('stg_salesforce__opportunities') }}
+
+),
+
+stage_entries as (
+
+    select * from {{ ref('int_opportunity_stage_entries') }}
+
+),
+
+source_stage_values as (
+
+    select * from {{ ref('source_stage_values') }}
+    where source_system = 'salesforce'
+        and source_object = 'opportunity'
+        and source_field = 'stage_name'
+
+),
+
+funnel_stages as (
+
+    select * from {{ ref('funnel_stages') }}
+
+),
+
+leads as (
+
+    select * from {{ ref('stg_salesforce__leads') }}
+
+),
+
+person_identity_map as (
+
+    select * from {{ ref('int_person_identity_map') }}
+
+),
+
+account_identity_map as (
+
+    select * from {{ ref('int_account_identity_map') }}
+
+),
+
+stage_summary as (
+
+    select
+        opportunity_id,
+        count(*) as funnel_stage_count,
+        min(entered_at) as first_stage_entered_at,
+        min(case when funnel_stage = 'sqo' then entered_at end) as sqo_at,
+        min(case when funnel_stage = 'negotiation' then entered_at end) as negotiation_at,
+        min(case when funnel_stage = 'won' then entered_at end) as won_at,
+        min(case when funnel_stage = 'lost' then entered_at end) as lost_at
+    from stage_entries
+    group by opportunity_id
+
+),
+
+converted_leads as (
+
+    -- the lead converted into the opportunity names its person
+    select
+        leads.converted_opportunity_id as opportunity_id,
+        min(person_identity_map.person_id) as person_id
+    from leads
+    inner join person_identity_map
+        on person_identity_map.source_system = 'salesforce'
+        and person_identity_map.source_table = 'lead'
+        and person_identity_map.source_record_id = leads.lead_id
+    where leads.converted_opportunity_id is not null
+    group by leads.converted_opportunity_id
+
+),
+
+joined as (
+
+    select
+        opportunities.*,
+        source_stage_values.funnel_stage as opportunity_funnel_stage,
+        funnel_stages.phase_number,
+        account_identity_map.account_id as conformed_account_id,
+        converted_leads.person_id,
+        stage_summary.funnel_stage_count,
+        stage_summary.sqo_at,
+        stage_summary.negotiation_at,
+        -- a closed opportunity whose closing history row is missing closes on its close date
+        coalesce(
+            stage_summary.won_at,
+            case when opportunities.is_won then cast(opportunities.opportunity_close_date as {{ dbt.type_timestamp() }}) end
+        ) as won_at,
+        coalesce(
+            stage_summary.lost_at,
+            case when opportunities.is_closed and not opportunities.is_won
+                then cast(opportunities.opportunity_close_date as {{ dbt.type_timestamp() }}) end
+        ) as lost_at
+    from opportunities
+    left join source_stage_values
+        on source_stage_values.source_value = opportunities.opportunity_stage_name
+    left join funnel_stages
+        on funnel_stages.funnel_stage = source_stage_values.funnel_stage
+    left join account_identity_map
+        on account_identity_map.source_system = 'salesforce'
+        and account_identity_map.source_table = 'account'
+        and account_identity_map.source_record_id = opportunities.account_id
+    left join converted_leads
+        on converted_leads.opportunity_id = opportunities.opportunity_id
+    left join stage_summary
+        on stage_summary.opportunity_id = opportunities.opportunity_id
+
+),
+
+final as (
+
+    select
+
+        ---------- ids
+        opportunity_id,
+        conformed_account_id as account_id,
+        account_id as salesforce_account_id,
+        person_id,
+        campaign_id as salesforce_campaign_id,
+        case when campaign_id is not null then {{ dbt.concat(["'salesforce:'", 'campaign_id']) }} end as campaign_key,
+        opportunity_owner_id,
+
+        ---------- strings
+        opportunity_name,
+        opportunity_type,
+        opportunity_stage_name,
+        opportunity_funnel_stage,
+        opportunity_lead_source,
+        case opportunity_lead_source
+            when 'Organic Search' then 'organic_search'
+            when 'Paid Search' then 'paid_search'
+            when 'Paid Social' then 'paid_social'
+            when 'Web' then 'direct'
+            when 'Partner Referral' then 'referral'
+            else lower(opportunity_lead_source)
+        end as opportunity_channel,
+
+        ---------- numerics
+        phase_number,
+        cast(opportunity_amount as {{ dbt.type_numeric() }}) as opportunity_amount,
+        cast(case when is_won then opportunity_amount else 0 end as {{ dbt.type_numeric() }}) as won_amount,
+        cast(opportunity_probability as {{ dbt.type_numeric() }}) as opportunity_probability,
+        coalesce(funnel_stage_count, 0) as funnel_stage_count,
+        {{ dbt.datediff('opportunity_created_at', 'coalesce(won_at, lost_at)', 'day') }} as days_to_close,
+        {{ dbt.datediff('opportunity_created_at', 'coalesce(won_at, lost_at, ' ~ dbt.current_timestamp() ~ ')', 'day') }} as days_in_pipeline,
+        {{ dbt.datediff('opportunity_created_at', 'sqo_at', 'day') }} as days_to_sqo,
+        {{ dbt.datediff('sqo_at', 'negotiation_at', 'day') }} as days_sqo_to_negotiation,
+        {{ dbt.datediff('negotiation_at', 'coalesce(won_at, lost_at)', 'day') }} as days_negotiation_to_close,
+
+        ---------- booleans
+        coalesce(is_closed, false) as is_closed,
+        coalesce(is_won, false) as is_won,
+        coalesce(is_closed, false) and not coalesce(is_won, false) as is_lost,
+
+        ---------- dates
+        opportunity_close_date,
+        cast(coalesce(won_at, lost_at) as date) as closed_date,
+
+        ---------- timestamps
+        opportunity_created_at,
+        sqo_at,
+        negotiation_at,
+        won_at,
+        lost_at,
+        coalesce(won_at, lost_at) as closed_at
+
+    from joined
+
+)
+
+select * from final
