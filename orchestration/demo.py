@@ -17,11 +17,18 @@ def _ensure_sources(settings: Settings) -> None:
     if any(settings.landing_dir.glob("*/*/*.*")):
         print(f"[demo] using the landing zone at {settings.landing_dir}")
         return
-    from orchestration.sources.generate import generate_company
+    import dataclasses
 
+    from orchestration.sources.generate import generate_company
+    from orchestration.sources.mess import MessConfig
+
+    # The demo company carries every kind of mess except stage values the governed mapping
+    # lacks: those stop the build by design (naming each value and its source), which is
+    # shown by tests/test_thin_path.py and tests/test_funnel.py, not by the demo.
+    mess = dataclasses.replace(MessConfig(), unknown_stage=0.0)
     print(f"[demo] generating the default company (scale {DEMO_SCALE}, seed {DEMO_SEED}) ...")
-    report = generate_company(settings.landing_dir, settings.truth_dir, scale=DEMO_SCALE, seed=DEMO_SEED)
-    print(f"[demo] wrote {report.get('files', '?')} files to {settings.landing_dir}")
+    report = generate_company(settings.landing_dir, settings.truth_dir, scale=DEMO_SCALE, seed=DEMO_SEED, mess=mess)
+    print(f"[demo] wrote {len(report['files_written'])} files to {settings.landing_dir}")
 
 
 def mart_row_counts(settings: Settings) -> dict[str, int]:

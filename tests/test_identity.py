@@ -74,6 +74,7 @@ def resolved(tmp_path_factory):
             "--target-path", str(root / "dbt_target"),
             "--log-path", str(root / "dbt_logs"),
             # the identity subgraph: staging upstream, the maps, the dims, all their tests
+            "--indirect-selection", "cautious",
             "--select", "+dim_person", "+dim_account",
         ],
         env=env, capture_output=True, text=True,

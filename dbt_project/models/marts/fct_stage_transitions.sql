@@ -1,0 +1,129 @@
+{#
+    One row per entry of a person or an opportunity into a funnel stage. An entity enters a
+    stage at its first stage event for that stage (int_stage_events: the earliest of all
+    sources' evidence); from_stage is the stage it entered before (null for its first).
+    Opportunity stage events count for the opportunity and for the person behind it.
+
+    A person enters the stages from lead on only if it is a lead under the lead definition
+    in force (int_leads): HubSpot calls competitors and test records that fill a form
+    'lead', the governed definition does not.
+#}
+
+with
+
+stage_events as (
+
+    select * from {{ ref('int_stage_events') }}
+
+),
+
+leads as (
+
+    select * from {{ ref('int_leads') }}
+
+),
+
+funnel_stages as (
+
+    select * from {{ ref('funnel_stages') }}
+
+),
+
+lead_stage as (
+
+    select stage_order as lead_stage_order
+    from funnel_stages
+    where funnel_stage = 'lead'
+
+),
+
+entity_events as (
+
+    select
+        'person' as entity_type,
+        stage_events.person_id as entity_id,
+        stage_events.*
+    from stage_events
+    cross join lead_stage
+    left join leads
+        on leads.person_id = stage_events.person_id
+    where stage_events.person_id is not null
+      and (stage_events.stage_order < lead_stage.lead_stage_order or coalesce(leads.is_lead, false))
+
+    union all
+
+    select
+        'opportunity' as entity_type,
+        stage_events.opportunity_id as entity_id,
+        stage_events.*
+    from stage_events
+    where stage_events.opportunity_id is not null
+
+),
+
+ranked as (
+
+    select
+        *,
+        row_number() over (
+            partition by entity_type, entity_id, funnel_stage
+            order by occurred_at, source_system, source_table, source_value
+        ) as event_rank
+    from entity_events
+
+),
+
+entries as (
+
+    select * from ranked
+    where event_rank = 1
+
+),
+
+sequenced as (
+
+    select
+        *,
+        lag(funnel_stage) over (
+            partition by entity_type, entity_id
+            order by occurred_at, stage_order
+        ) as from_stage
+    from entries
+
+),
+
+final as (
+
+    select
+
+        ---------- ids
+        {{ dbt.hash(dbt.concat(['entity_type', "':'", 'entity_id', "':'", 'funnel_stage'])) }} as stage_transition_id,
+        entity_id,
+        person_id,
+        opportunity_id,
+        account_id,
+        stage_event_id,
+
+        ---------- strings
+        entity_type,
+        from_stage,
+        funnel_stage as to_stage,
+        source_system,
+        source_object,
+        source_table,
+        source_field,
+        source_value,
+
+        ---------- numerics
+        stage_order,
+        phase_number,
+        {{ var('current_lead_definition_version') }} as definition_version,
+
+        ---------- timestamps
+        occurred_at as transitioned_at
+
+    from sequenced
+
+)
+
+select * from final
