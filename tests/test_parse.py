@@ -150,3 +150,24 @@ def test_line_numbers_stay_exact_around_lines_the_reader_rejects(tmp_path):
         ("p1", 1), ("p4", 4), ("p6", 6)
     ]
     assert [q["line"] for q in parsed.quarantined] == [2, 3, 5]
+
+
+def test_line_numbers_stay_exact_with_many_rejected_lines(tmp_path):
+    """Past 64 breakpoints the line numbers come from an ASOF join: the same answer."""
+    good = {c: None for c in PAGES.columns} | {
+        "timestamp": "2026-06-01T10:00:00Z", "received_at": "2026-06-01T10:00:01Z", "anonymous_id": "a",
+    }
+    lines, expected = [], []
+    for number in range(1, 301):
+        if number % 3 == 0:
+            lines.append(b'{"id": "\xff"}')  # rejected by the reader (not UTF-8)
+        else:
+            lines.append(json.dumps(good | {"id": f"p{number}"}).encode())
+            expected.append((f"p{number}", number))
+    path = tmp_path / "p.jsonl"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    parsed = parse_file(path, PAGES, "p.jsonl")
+    assert sorted((r["_landing_line"], r["id"]) for r in parsed.accepted.to_pylist()) == sorted(
+        (line, rid) for rid, line in expected
+    )
+    assert [q["line"] for q in parsed.quarantined] == list(range(3, 301, 3))

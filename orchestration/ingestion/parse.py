@@ -207,11 +207,17 @@ def _numbered(con, table_name: str, rejected_lines: list[int], first_line: int) 
 
     Row i (0-based) sits on line first_line + i + (number of rejected lines before it):
     after the j-th rejected line r_j the offset is j, from row index r_j - first_line + 1 - j.
-    A tiny offsets table and an ASOF join keep this one pass over the rows.
+    A CASE over the breakpoints (or, for many of them, an ASOF join on a tiny offsets
+    table) keeps this one pass over the rows.
     """
     starts: dict[int, int] = {0: 0}
     for j, line in enumerate(sorted(rejected_lines), start=1):
         starts[line - first_line + 1 - j] = j
+    if len(starts) <= 64:
+        # the common case (few or no rejected lines): a CASE over the breakpoints; an ASOF
+        # join would carry every row's payload through a join (about 4x slower)
+        offset = " ".join(f"when r.rowid >= {start} then {j}" for start, j in sorted(starts.items(), reverse=True))
+        return f"(select r.*, r.rowid + {first_line} + (case {offset} else 0 end) as _landing_line from {table_name} r)"
     values = ", ".join(f"({start}, {offset})" for start, offset in sorted(starts.items()))
     _exec(con, f"create or replace temp table line_offsets as select * from (values {values}) v(start_index, line_offset)")
     return (
