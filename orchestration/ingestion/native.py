@@ -28,7 +28,7 @@ from orchestration.ingestion.ledger import (
     describe,
     plan_files,
 )
-from orchestration.ingestion.parse import DUCKDB_TYPES, FileRejected, parse_file
+from orchestration.ingestion.parse import DUCKDB_TYPES, FileRejected, drop_accepted, parse_file
 from orchestration.settings import Settings
 from orchestration.sources.schemas import SourceTable
 
@@ -178,8 +178,9 @@ def load_system(
                 con.execute("rollback").fetchall()
                 raise
             finally:
+                con.execute("drop view if exists _incoming").fetchall()
                 for name in kept:
-                    con.execute(f"drop table if exists {name}").fetchall()
+                    drop_accepted(con, name)
             log(
                 f"{system}.{table.table}: {len(load.plan.to_load)} new file(s), {load.rows_read} rows read, "
                 f"{load.rows_loaded} loaded, {load.rows_quarantined} quarantined, {load.stale_rows} stale"

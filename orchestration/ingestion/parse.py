@@ -104,9 +104,18 @@ def _keep_accepted(con, parsed: "ParsedFile", keep_as: str | None) -> None:
     if keep_as is None:
         parsed.accepted = con.sql("select * exclude (_reason, _raw) from typed where _reason = ''").to_arrow_table()
         return
-    _exec(con, f"create or replace temp table {keep_as} as select * exclude (_reason, _raw) from typed where _reason = ''")
+    # no copy: the typed rows stay where they are, the accepted ones seen through a view
+    _exec(con, f"drop table if exists {keep_as}_typed")
+    _exec(con, f"alter table typed rename to {keep_as}_typed")
+    _exec(con, f"create or replace temp view {keep_as} as select * exclude (_reason, _raw) from {keep_as}_typed where _reason = ''")
     parsed.accepted_table = keep_as
     parsed.accepted_count = con.execute(f"select count(*) from {keep_as}").fetchall()[0][0]
+
+
+def drop_accepted(con, keep_as: str) -> None:
+    """Drop what `_keep_accepted` left in the connection once it has been merged."""
+    _exec(con, f"drop view if exists {keep_as}")
+    _exec(con, f"drop table if exists {keep_as}_typed")
 
 
 def _release(con) -> None:
@@ -380,11 +389,15 @@ def parse_jsonl(path: Path, table: SourceTable, relative: str, con=None, keep_as
         _exec(
             con,
             "create or replace temp view numbered as select raw, _landing_line, "
-            "left(ltrim(raw), 1) = '{' and coalesce(json_valid(raw), false) as is_object "
+            # cheap first-character tests before any trimming or JSON parsing
+            "(ascii(raw) = 123 or (ascii(raw) in (9, 13, 32) and left(ltrim(raw), 1) = '{')) "
+            "and coalesce(json_valid(raw), false) as is_object "
             "from " + _numbered(con, "lines", [r[0] for r in rejects], first_line=1)
-            + " where raw is not null and trim(raw) <> ''",
+            + " where not (raw is null or raw = '' or (ascii(raw) in (9, 13, 32) and trim(raw) = ''))",
         )
-        blank = con.execute("select count(*) from lines where raw is null or trim(raw) = ''").fetchall()[0][0]
+        blank = con.execute(
+            "select count(*) from lines where raw is null or raw = '' or (ascii(raw) in (9, 13, 32) and trim(raw) = '')"
+        ).fetchall()[0][0]
         parsed.rows_read = physical - blank
         keys = [
             row[0]
@@ -453,13 +466,13 @@ def parse_parquet(path: Path, table: SourceTable, relative: str, con=None, keep_
             "(select *, row_number() over () as _landing_line from read_parquet($path))",
             {"file": relative, "path": str(path)},
         )
-        _keep_accepted(con, parsed, keep_as)
         parsed.quarantined = [
             {"line": line, "raw": (raw or "")[:_RAW_LIMIT], "reason": reason}
             for line, raw, reason in con.execute(
                 "select _landing_line, _raw, _reason from typed where _reason <> '' order by _landing_line"
             ).fetchall()
         ]
+        _keep_accepted(con, parsed, keep_as)
         _release(con)
     return parsed
 
