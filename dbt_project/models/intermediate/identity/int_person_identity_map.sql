@@ -14,8 +14,6 @@
     'record:' and the smallest record key when no record of the component has an email.
 #}
 
-{%- set passes = var('identity_resolution_passes') | int %}
-
 with
 
 identifiers as (
@@ -30,52 +28,7 @@ match_keys as (
 
 ),
 
-labels_0 as (
-
-    select
-        person_record_key,
-        person_record_key as component_key
-    from identifiers
-
-),
-
-{% for i in range(1, passes + 2) %}
-key_labels_{{ i }} as (
-
-    select
-        match_keys.match_key,
-        min(labels_{{ i - 1 }}.component_key) as component_key
-    from match_keys
-    inner join labels_{{ i - 1 }}
-        on labels_{{ i - 1 }}.person_record_key = match_keys.person_record_key
-    group by match_keys.match_key
-
-),
-
-labels_{{ i }} as (
-
-    select
-        match_keys.person_record_key,
-        min(key_labels_{{ i }}.component_key) as component_key
-    from match_keys
-    inner join key_labels_{{ i }}
-        on key_labels_{{ i }}.match_key = match_keys.match_key
-    group by match_keys.person_record_key
-
-),
-
-{% endfor %}
-components as (
-
-    select
-        labels_{{ passes }}.person_record_key,
-        labels_{{ passes }}.component_key,
-        labels_{{ passes }}.component_key = labels_{{ passes + 1 }}.component_key as is_label_converged
-    from labels_{{ passes }}
-    inner join labels_{{ passes + 1 }}
-        on labels_{{ passes + 1 }}.person_record_key = labels_{{ passes }}.person_record_key
-
-),
+{{ connected_components_ctes('person_record_key') }},
 
 component_summary as (
 
