@@ -65,3 +65,45 @@ def make_settings(root: Path, landing: Path | None = None, ingest_engine: str = 
 def copy_fixture_landing(destination: Path) -> Path:
     shutil.copytree(FIXTURES / "landing", destination)
     return destination
+
+
+def build_company(root: Path, *, scale: float, seed: int, select: list[str], mess=None):
+    """Generate a company, ingest it through Dagster and `dbt build` a selection of the
+    project into its own warehouse under `root`; returns the Settings.
+
+    `--indirect-selection cautious` runs only the tests whose every parent is selected.
+    """
+    import subprocess
+    import sys
+
+    from dagster import DagsterInstance, materialize
+    from dagster_dlt import DagsterDltResource
+
+    from orchestration.ingestion.assets import build_ingestion_assets
+    from orchestration.sources.generate import generate_company
+
+    settings = make_settings(root)
+    generate_company(settings.landing_dir, settings.truth_dir, scale=scale, seed=seed, mess=mess)
+    result = materialize(
+        build_ingestion_assets(settings),
+        resources={"dlt_resource": DagsterDltResource()},
+        instance=DagsterInstance.ephemeral(),
+        run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+    )
+    assert result.success
+    env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DO_NOT_TRACK": "1"}
+    build = subprocess.run(
+        [
+            sys.executable, "-m", "dbt.cli.main", "build",
+            "--project-dir", str(settings.dbt_project_dir),
+            "--profiles-dir", str(settings.dbt_profiles_dir),
+            "--target", settings.dbt_target,
+            "--target-path", str(root / "dbt_target"),
+            "--log-path", str(root / "dbt_logs"),
+            "--indirect-selection", "cautious",
+            "--select", *select,
+        ],
+        env=env, capture_output=True, text=True,
+    )
+    assert build.returncode == 0, build.stdout[-4000:] + build.stderr[-4000:]
+    return settings

@@ -29,20 +29,13 @@ from __future__ import annotations
 
 import csv
 import dataclasses
-import os
-import subprocess
-import sys
 from collections import Counter
 
 import duckdb
 import pytest
-from dagster import DagsterInstance, materialize
-from dagster_dlt import DagsterDltResource
 
-from orchestration.ingestion.assets import build_ingestion_assets
-from orchestration.sources.generate import generate_company
 from orchestration.sources.mess import MessConfig
-from tests.conftest import make_settings
+from tests.conftest import build_company
 
 SCALE = 0.3
 
@@ -79,32 +72,12 @@ NEAR = {
 @pytest.fixture(scope="module")
 def funnel(tmp_path_factory):
     root = tmp_path_factory.mktemp("funnel")
-    settings = make_settings(root)
     mess = dataclasses.replace(MessConfig(), unknown_stage=0.0)
-    generate_company(settings.landing_dir, settings.truth_dir, scale=SCALE, seed=42, mess=mess)
-    result = materialize(
-        build_ingestion_assets(settings),
-        resources={"dlt_resource": DagsterDltResource()},
-        instance=DagsterInstance.ephemeral(),
-        run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+    # the funnel and its upstream
+    settings = build_company(
+        root, scale=SCALE, seed=42, mess=mess,
+        select=["+fct_stage_transitions", "+fct_leads", "+dim_person", "+dim_account"],
     )
-    assert result.success
-    env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DO_NOT_TRACK": "1"}
-    build = subprocess.run(
-        [
-            sys.executable, "-m", "dbt.cli.main", "build",
-            "--project-dir", str(settings.dbt_project_dir),
-            "--profiles-dir", str(settings.dbt_profiles_dir),
-            "--target", settings.dbt_target,
-            "--target-path", str(root / "dbt_target"),
-            "--log-path", str(root / "dbt_logs"),
-            # the funnel and its upstream; a test runs only when all its parents are built
-            "--select", "+fct_stage_transitions", "+fct_leads", "+dim_person", "+dim_account",
-            "--indirect-selection", "cautious",
-        ],
-        env=env, capture_output=True, text=True,
-    )
-    assert build.returncode == 0, build.stdout[-4000:] + build.stderr[-4000:]
     con = duckdb.connect(str(settings.warehouse_path), read_only=True)
     yield settings, con
     con.close()

@@ -10,18 +10,11 @@ issue 5: precision >= 99.5 %, recall >= 99 %.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 
 import duckdb
 import pytest
-from dagster import DagsterInstance, materialize
-from dagster_dlt import DagsterDltResource
 
-from orchestration.ingestion.assets import build_ingestion_assets
-from orchestration.sources.generate import generate_company
-from tests.conftest import make_settings
+from tests.conftest import build_company
 
 PRECISION_TARGET = 0.995
 RECALL_TARGET = 0.99
@@ -55,31 +48,8 @@ ENTITIES = {
 @pytest.fixture(scope="module")
 def resolved(tmp_path_factory):
     root = tmp_path_factory.mktemp("identity")
-    settings = make_settings(root)
-    generate_company(settings.landing_dir, settings.truth_dir, scale=0.1, seed=42)
-    result = materialize(
-        build_ingestion_assets(settings),
-        resources={"dlt_resource": DagsterDltResource()},
-        instance=DagsterInstance.ephemeral(),
-        run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
-    )
-    assert result.success
-    env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DO_NOT_TRACK": "1"}
-    build = subprocess.run(
-        [
-            sys.executable, "-m", "dbt.cli.main", "build",
-            "--project-dir", str(settings.dbt_project_dir),
-            "--profiles-dir", str(settings.dbt_profiles_dir),
-            "--target", settings.dbt_target,
-            "--target-path", str(root / "dbt_target"),
-            "--log-path", str(root / "dbt_logs"),
-            # the identity subgraph: staging upstream, the maps, the dims, all their tests
-            "--indirect-selection", "cautious",
-            "--select", "+dim_person", "+dim_account",
-        ],
-        env=env, capture_output=True, text=True,
-    )
-    assert build.returncode == 0, build.stdout[-4000:] + build.stderr[-4000:]
+    # the identity subgraph: staging upstream, the maps, the dims, all their tests
+    settings = build_company(root, scale=0.1, seed=42, select=["+dim_person", "+dim_account"])
     con = duckdb.connect(str(settings.warehouse_path), read_only=True)
     truth_file = str(settings.truth_dir / "identities.parquet").replace("'", "''")
     con.execute(f"create temp view truth as select * from read_parquet('{truth_file}')").fetchall()

@@ -14,19 +14,12 @@ truth what the evidence allows, printing each comparison (`pytest -s` shows them
 from __future__ import annotations
 
 import csv
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
 import pytest
-from dagster import DagsterInstance, materialize
-from dagster_dlt import DagsterDltResource
 
-from orchestration.ingestion.assets import build_ingestion_assets
-from orchestration.sources.generate import generate_company
-from tests.conftest import make_settings
+from tests.conftest import build_company
 
 SEEDS = Path(__file__).resolve().parents[1] / "seeds"
 SELECT = [
@@ -40,31 +33,7 @@ SELECT = [
 @pytest.fixture(scope="module")
 def warehouse(tmp_path_factory):
     root = tmp_path_factory.mktemp("revenue")
-    settings = make_settings(root)
-    generate_company(settings.landing_dir, settings.truth_dir, scale=0.15, seed=42)
-    result = materialize(
-        build_ingestion_assets(settings),
-        resources={"dlt_resource": DagsterDltResource()},
-        instance=DagsterInstance.ephemeral(),
-        run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
-    )
-    assert result.success
-    env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DO_NOT_TRACK": "1"}
-    build = subprocess.run(
-        [
-            sys.executable, "-m", "dbt.cli.main", "build",
-            "--project-dir", str(settings.dbt_project_dir),
-            "--profiles-dir", str(settings.dbt_profiles_dir),
-            "--target", settings.dbt_target,
-            "--target-path", str(root / "dbt_target"),
-            "--log-path", str(root / "dbt_logs"),
-            # only tests whose every parent is selected: other models may be mid-edit
-            "--indirect-selection", "cautious",
-            "--select", *SELECT,
-        ],
-        env=env, capture_output=True, text=True,
-    )
-    assert build.returncode == 0, build.stdout[-4000:] + build.stderr[-4000:]
+    settings = build_company(root, scale=0.15, seed=42, select=SELECT)
     con = duckdb.connect(str(settings.warehouse_path), read_only=True)
     con.execute("set TimeZone = 'UTC'")
     for name in ("opportunity_stage_timeline", "person_stage_timeline"):
