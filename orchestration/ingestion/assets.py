@@ -132,7 +132,9 @@ def _prepare_table(settings: Settings, table: SourceTable, ledger) -> TableLoad:
     batches = []
     for landing_file in load.plan.to_load:
         try:
-            parsed = parse_file(landing_file.path, table, landing_file.relative_path)
+            parsed = parse_file(
+                landing_file.path, table, landing_file.relative_path, line_count=landing_file.line_count
+            )
         except FileRejected as error:
             load.rejected.append((landing_file, str(error)))
             continue

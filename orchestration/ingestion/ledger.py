@@ -24,6 +24,9 @@ class LandingFile:
     relative_path: str
     size_bytes: int
     sha256: str
+    # physical lines, counted in the same pass over the bytes as the checksum: the
+    # parser-independent side of the row accounting
+    line_count: int
 
 
 @dataclass(frozen=True)
@@ -39,20 +42,25 @@ class FilePlan:
     changed: list[tuple[LandingFile, str]]  # (file now, checksum loaded before)
 
 
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
+def sha256_and_lines(path: Path) -> tuple[str, int]:
+    """The file's sha256 and its physical line count (a last line without a newline counts)."""
+    digest, lines, last = hashlib.sha256(), 0, b"\n"
     with path.open("rb") as handle:
         while chunk := handle.read(1 << 22):
             digest.update(chunk)
-    return digest.hexdigest()
+            lines += chunk.count(b"\n")
+            last = chunk[-1:]
+    return digest.hexdigest(), lines + (0 if last == b"\n" else 1)
 
 
 def describe(path: Path, landing_dir: Path) -> LandingFile:
+    sha256, line_count = sha256_and_lines(path)
     return LandingFile(
         path=path,
         relative_path=path.relative_to(landing_dir).as_posix(),
         size_bytes=path.stat().st_size,
-        sha256=sha256_of(path),
+        sha256=sha256,
+        line_count=line_count,
     )
 
 

@@ -158,7 +158,8 @@ def load_system(
             for index, landing_file in enumerate(load.plan.to_load):
                 try:
                     parsed = parse_file(
-                        landing_file.path, table, landing_file.relative_path, con=con, keep_as=f"_accepted_{index}"
+                        landing_file.path, table, landing_file.relative_path, con=con,
+                        keep_as=f"_accepted_{index}", line_count=landing_file.line_count,
                     )
                 except FileRejected as error:
                     load.rejected.append((landing_file, str(error)))

@@ -19,6 +19,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from orchestration.ingestion.ledger import sha256_and_lines
 from orchestration.sources.schemas import SourceTable
 
 # contract type code -> DuckDB type
@@ -125,14 +126,12 @@ def _release(con) -> None:
         _exec(con, f"drop table if exists {name}")
 
 
-def _count_lines(path: Path) -> int:
-    """Physical lines, counted without any parser: the independent side of the accounting."""
-    lines, last = 0, b"\n"
-    with path.open("rb") as handle:
-        while chunk := handle.read(1 << 22):
-            lines += chunk.count(b"\n")
-            last = chunk[-1:]
-    return lines + (0 if last == b"\n" else 1)
+def _count_lines(path: Path, known: int | None = None) -> int:
+    """Physical lines, counted without any parser: the independent side of the accounting
+    (`known` when the caller counted them already, with the checksum)."""
+    if known is not None:
+        return known
+    return sha256_and_lines(path)[1]
 
 
 _NATIVE_MATCHES = {
@@ -327,13 +326,13 @@ def _parse_csv_by_line(con, path: Path, header: list[str]):
     return len(rows), rejects
 
 
-def parse_csv(path: Path, table: SourceTable, relative: str, con=None, keep_as=None) -> ParsedFile:
+def parse_csv(path: Path, table: SourceTable, relative: str, con=None, keep_as=None, line_count=None) -> ParsedFile:
     parsed = ParsedFile(relative)
     if path.stat().st_size == 0:
         return parsed
     header = _csv_header(path)
     parsed.new_columns = _check_columns(table, relative, header)
-    physical = _count_lines(path) - 1
+    physical = _count_lines(path, line_count) - 1
     parsed.rows_read = physical
     if physical <= 0:
         return parsed
@@ -360,11 +359,11 @@ def parse_csv(path: Path, table: SourceTable, relative: str, con=None, keep_as=N
 # --------------------------------------------------------------------------- JSON lines
 
 
-def parse_jsonl(path: Path, table: SourceTable, relative: str, con=None, keep_as=None) -> ParsedFile:
+def parse_jsonl(path: Path, table: SourceTable, relative: str, con=None, keep_as=None, line_count=None) -> ParsedFile:
     parsed = ParsedFile(relative)
     if path.stat().st_size == 0:
         return parsed
-    physical = _count_lines(path)
+    physical = _count_lines(path, line_count)
     with _session(con) as con:
         _exec(
             con,
@@ -438,7 +437,7 @@ def parse_jsonl(path: Path, table: SourceTable, relative: str, con=None, keep_as
 # --------------------------------------------------------------------------- Parquet
 
 
-def parse_parquet(path: Path, table: SourceTable, relative: str, con=None, keep_as=None) -> ParsedFile:
+def parse_parquet(path: Path, table: SourceTable, relative: str, con=None, keep_as=None, line_count=None) -> ParsedFile:
     parsed = ParsedFile(relative)
     if path.stat().st_size == 0:
         return parsed
@@ -480,13 +479,20 @@ def parse_parquet(path: Path, table: SourceTable, relative: str, con=None, keep_
 PARSERS = {"csv": parse_csv, "jsonl": parse_jsonl, "parquet": parse_parquet}
 
 
-def parse_file(path: Path, table: SourceTable, relative: str, con=None, keep_as: str | None = None) -> ParsedFile:
+def parse_file(
+    path: Path,
+    table: SourceTable,
+    relative: str,
+    con=None,
+    keep_as: str | None = None,
+    line_count: int | None = None,
+) -> ParsedFile:
     """Parse one landing file of `table`; raises FileRejected if it cannot load at all.
 
     With `con` and `keep_as`, the work happens in that connection (the warehouse itself on
     the DuckDB fast path) and the accepted rows stay there as the temp table `keep_as`.
     """
-    parsed = PARSERS[table.format](path, table, relative, con=con, keep_as=keep_as)
+    parsed = PARSERS[table.format](path, table, relative, con=con, keep_as=keep_as, line_count=line_count)
     if parsed.rows_read != parsed.rows_accepted + parsed.rows_quarantined:
         raise RuntimeError(
             f"{relative}: {parsed.rows_read} rows read but {parsed.rows_accepted} accepted "
