@@ -500,7 +500,6 @@ def simulate(scale: float = 0.1, seed: int = 42, mess: MessConfig | None = None)
           _fivetran_deleted=False)
     sdr_of = lambda i: pc.take(u_ids, pa.array(np.asarray(i) % n_sdr))
     ae_of = lambda i: pc.take(u_ids, pa.array(n_sdr + np.asarray(i) % n_ae))
-    csm_of_i = lambda i: n_sdr + n_ae + np.asarray(i) % n_csm
 
     # ------------------------------------------------------------------ HubSpot companies
     hs_company_id = 5000000000 + np.arange(A) * 37 + 11
@@ -955,7 +954,6 @@ def simulate(scale: float = 0.1, seed: int = 42, mess: MessConfig | None = None)
           owner_id=ae_of(opp_acct), is_deleted=False, created_date=t_sql[opp_p])
     idents.append(dict(system="salesforce", table="contact", rid=opp_p, person=opp_p, account=opp_acct,
                        record_id=pc.take(contact_ids, pa.array(opp_p)), first=t_sql[opp_p]))
-    sf_campaign_of_channel = np.array([0, 1, 2, 3, 4])        # replaced below once campaigns exist
     # campaigns (Salesforce): ad campaigns, webinars, web forms, newsletter
     camp_names = [f"Paid - {a[3]}" for a in AD_CAMPAIGNS] + ["Website - Demo Request", "Website - Content Download",
                                                               "Newsletter", "Webinar series", "Partner referrals",
@@ -1058,7 +1056,6 @@ def simulate(scale: float = 0.1, seed: int = 42, mess: MessConfig | None = None)
     b.add("salesforce.task", T_t, np.arange(NT), person=T_p, account=acct[T_p], status="Completed", is_closed=True, **tcols)
     idents.append(dict(system="salesforce", table="task", rid=np.arange(NT), person=T_p, account=acct[T_p], record_id=task_ids, first=T_t))
     # events: discovery meeting at acceptance, demo at Needs Analysis, pricing review at Proposal
-    ev_sets = [(np.nonzero((outcome == 0) & (t_dec < HORIZON))[0], None, "Discovery call", -1)]
     EV_p, EV_t, EV_w, EV_s = [], [], [], []
     acc_p = np.nonzero((outcome == 0) & (t_dec < HORIZON))[0]
     EV_p.append(acc_p); EV_t.append(t_dec[acc_p] + HOUR); EV_w.append(np.full(len(acc_p), -1)); EV_s.append(np.zeros(len(acc_p), np.int64))
