@@ -41,11 +41,7 @@ versioned as (
     -- a later export (or a re-sync) can carry a newer version of the same record
     select
         *,
-        row_number() over (
-            partition by spend_date, ad_platform, campaign_id
-            order by
-                campaign_spend_synced_at desc nulls last
-        ) as version_number
+        {{ latest_first(partition_by='spend_date, ad_platform, campaign_id', order_by=['campaign_spend_synced_at']) }} as version_number
     from renamed
 
 ),

@@ -41,12 +41,7 @@ versioned as (
     -- a later export (or a re-sync) can carry a newer version of the same record
     select
         *,
-        row_number() over (
-            partition by company_id
-            order by
-                company_modified_at desc nulls last,
-                company_synced_at desc nulls last
-        ) as version_number
+        {{ latest_first(partition_by='company_id', order_by=['company_modified_at', 'company_synced_at']) }} as version_number
     from renamed
 
 ),

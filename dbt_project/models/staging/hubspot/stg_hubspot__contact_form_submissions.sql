@@ -34,11 +34,7 @@ versioned as (
     -- a later export (or a re-sync) can carry a newer version of the same record
     select
         *,
-        row_number() over (
-            partition by form_submission_id
-            order by
-                form_submission_synced_at desc nulls last
-        ) as version_number
+        {{ latest_first(partition_by='form_submission_id', order_by=['form_submission_synced_at']) }} as version_number
     from renamed
 
 ),

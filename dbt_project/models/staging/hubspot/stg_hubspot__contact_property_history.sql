@@ -32,11 +32,7 @@ versioned as (
     -- a later export (or a re-sync) can carry a newer version of the same record
     select
         *,
-        row_number() over (
-            partition by contact_id, property_name, property_changed_at
-            order by
-                property_synced_at desc nulls last
-        ) as version_number
+        {{ latest_first(partition_by='contact_id, property_name, property_changed_at', order_by=['property_synced_at']) }} as version_number
     from renamed
 
 ),

@@ -38,11 +38,7 @@ versioned as (
     -- a later export (or a re-sync) can carry a newer version of the same record
     select
         *,
-        row_number() over (
-            partition by email_campaign_id
-            order by
-                email_campaign_synced_at desc nulls last
-        ) as version_number
+        {{ latest_first(partition_by='email_campaign_id', order_by=['email_campaign_synced_at']) }} as version_number
     from renamed
 
 ),

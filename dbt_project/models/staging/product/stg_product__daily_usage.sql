@@ -37,11 +37,7 @@ versioned as (
     -- a later export (or a re-sync) can carry a newer version of the same record
     select
         *,
-        row_number() over (
-            partition by account_id, usage_date
-            order by
-                usage_updated_at desc nulls last
-        ) as version_number
+        {{ latest_first(partition_by='account_id, usage_date', order_by=['usage_updated_at']) }} as version_number
     from renamed
 
 ),

@@ -41,12 +41,7 @@ versioned as (
     -- a later export (or a re-sync) can carry a newer version of the same record
     select
         *,
-        row_number() over (
-            partition by campaign_member_id
-            order by
-                campaign_member_modified_at desc nulls last,
-                campaign_member_synced_at desc nulls last
-        ) as version_number
+        {{ latest_first(partition_by='campaign_member_id', order_by=['campaign_member_modified_at', 'campaign_member_synced_at']) }} as version_number
     from renamed
 
 ),

@@ -48,12 +48,7 @@ versioned as (
     -- a later export (or a re-sync) can carry a newer version of the same record
     select
         *,
-        row_number() over (
-            partition by event_id
-            order by
-                event_modified_at desc nulls last,
-                event_synced_at desc nulls last
-        ) as version_number
+        {{ latest_first(partition_by='event_id', order_by=['event_modified_at', 'event_synced_at']) }} as version_number
     from renamed
 
 ),

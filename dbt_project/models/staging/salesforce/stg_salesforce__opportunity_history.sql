@@ -44,12 +44,7 @@ versioned as (
     -- a later export (or a re-sync) can carry a newer version of the same record
     select
         *,
-        row_number() over (
-            partition by opportunity_history_id
-            order by
-                opportunity_history_system_modified_at desc nulls last,
-                opportunity_history_synced_at desc nulls last
-        ) as version_number
+        {{ latest_first(partition_by='opportunity_history_id', order_by=['opportunity_history_system_modified_at', 'opportunity_history_synced_at']) }} as version_number
     from renamed
 
 ),

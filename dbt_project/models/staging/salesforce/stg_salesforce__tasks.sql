@@ -49,12 +49,7 @@ versioned as (
     -- a later export (or a re-sync) can carry a newer version of the same record
     select
         *,
-        row_number() over (
-            partition by task_id
-            order by
-                task_modified_at desc nulls last,
-                task_synced_at desc nulls last
-        ) as version_number
+        {{ latest_first(partition_by='task_id', order_by=['task_modified_at', 'task_synced_at']) }} as version_number
     from renamed
 
 ),

@@ -35,11 +35,7 @@ versioned as (
     -- a later export (or a re-sync) can carry a newer version of the same record
     select
         *,
-        row_number() over (
-            partition by identify_id
-            order by
-                identify_received_at desc nulls last
-        ) as version_number
+        {{ latest_first(partition_by='identify_id', order_by=['identify_received_at']) }} as version_number
     from renamed
 
 ),

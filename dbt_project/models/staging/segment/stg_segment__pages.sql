@@ -40,11 +40,7 @@ versioned as (
     -- a later export (or a re-sync) can carry a newer version of the same record
     select
         *,
-        row_number() over (
-            partition by page_view_id
-            order by
-                page_received_at desc nulls last
-        ) as version_number
+        {{ latest_first(partition_by='page_view_id', order_by=['page_received_at']) }} as version_number
     from renamed
 
 ),

@@ -39,11 +39,7 @@ versioned as (
     -- a later export (or a re-sync) can carry a newer version of the same record
     select
         *,
-        row_number() over (
-            partition by customer_id
-            order by
-                customer_synced_at desc nulls last
-        ) as version_number
+        {{ latest_first(partition_by='customer_id', order_by=['customer_synced_at']) }} as version_number
     from renamed
 
 ),

@@ -53,11 +53,7 @@ versioned as (
     -- a later export (or a re-sync) can carry a newer version of the same record
     select
         *,
-        row_number() over (
-            partition by invoice_id
-            order by
-                invoice_synced_at desc nulls last
-        ) as version_number
+        {{ latest_first(partition_by='invoice_id', order_by=['invoice_synced_at']) }} as version_number
     from renamed
 
 ),

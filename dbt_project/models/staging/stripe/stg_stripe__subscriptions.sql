@@ -47,11 +47,7 @@ versioned as (
     -- a later export (or a re-sync) can carry a newer version of the same record
     select
         *,
-        row_number() over (
-            partition by subscription_id
-            order by
-                subscription_synced_at desc nulls last
-        ) as version_number
+        {{ latest_first(partition_by='subscription_id', order_by=['subscription_synced_at']) }} as version_number
     from renamed
 
 ),

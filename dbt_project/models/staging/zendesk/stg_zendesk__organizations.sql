@@ -32,12 +32,7 @@ versioned as (
     -- a later export (or a re-sync) can carry a newer version of the same record
     select
         *,
-        row_number() over (
-            partition by organization_id
-            order by
-                organization_updated_at desc nulls last,
-                organization_synced_at desc nulls last
-        ) as version_number
+        {{ latest_first(partition_by='organization_id', order_by=['organization_updated_at', 'organization_synced_at']) }} as version_number
     from renamed
 
 ),

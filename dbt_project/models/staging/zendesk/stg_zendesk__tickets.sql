@@ -41,12 +41,7 @@ versioned as (
     -- a later export (or a re-sync) can carry a newer version of the same record
     select
         *,
-        row_number() over (
-            partition by ticket_id
-            order by
-                ticket_updated_at desc nulls last,
-                ticket_synced_at desc nulls last
-        ) as version_number
+        {{ latest_first(partition_by='ticket_id', order_by=['ticket_updated_at', 'ticket_synced_at']) }} as version_number
     from renamed
 
 ),

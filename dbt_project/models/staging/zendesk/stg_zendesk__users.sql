@@ -41,12 +41,7 @@ versioned as (
     -- a later export (or a re-sync) can carry a newer version of the same record
     select
         *,
-        row_number() over (
-            partition by user_id
-            order by
-                user_updated_at desc nulls last,
-                user_synced_at desc nulls last
-        ) as version_number
+        {{ latest_first(partition_by='user_id', order_by=['user_updated_at', 'user_synced_at']) }} as version_number
     from renamed
 
 ),

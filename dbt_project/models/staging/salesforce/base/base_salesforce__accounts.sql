@@ -47,12 +47,7 @@ versioned as (
     -- a later export (or a re-sync) can carry a newer version of the same record
     select
         *,
-        row_number() over (
-            partition by account_id
-            order by
-                account_modified_at desc nulls last,
-                account_synced_at desc nulls last
-        ) as version_number
+        {{ latest_first(partition_by='account_id', order_by=['account_modified_at', 'account_synced_at']) }} as version_number
     from renamed
 
 ),

@@ -44,12 +44,7 @@ versioned as (
     -- a later export (or a re-sync) can carry a newer version of the same record
     select
         *,
-        row_number() over (
-            partition by contact_id
-            order by
-                contact_modified_at desc nulls last,
-                contact_synced_at desc nulls last
-        ) as version_number
+        {{ latest_first(partition_by='contact_id', order_by=['contact_modified_at', 'contact_synced_at']) }} as version_number
     from renamed
 
 ),

@@ -57,12 +57,7 @@ versioned as (
     -- a later export (or a re-sync) can carry a newer version of the same record
     select
         *,
-        row_number() over (
-            partition by lead_id
-            order by
-                lead_modified_at desc nulls last,
-                lead_synced_at desc nulls last
-        ) as version_number
+        {{ latest_first(partition_by='lead_id', order_by=['lead_modified_at', 'lead_synced_at']) }} as version_number
     from renamed
 
 ),
