@@ -1,6 +1,7 @@
 """The Dagster code location of the revenue-cycle warehouse: everything is assembled here.
 
-    landing files --(dlt)--> raw --(dbt)--> staging --> marts --(GX checks)
+    landing files --(dlt)--> raw --(dbt)--> staging --> intermediate --> marts
+        --(GX suites, blocking)--> published (the analysts' copy, swapped in atomically)
 
 `defs` is what `dagster dev` / `make ui` loads; tests build their own with
 `build_definitions(Settings)` pointing at a temporary warehouse.
@@ -15,10 +16,11 @@ from dagster import Definitions, in_process_executor
 from dagster_dbt import DbtCliResource
 from dagster_dlt import DagsterDltResource
 
-from orchestration.checks.assets import build_suite_checks
+from orchestration.checks.assets import build_suite_checks, suite_check_keys
 from orchestration.dbt.assets import build_dbt_assets, dbt_project
 from orchestration.ingestion.assets import build_ingestion_assets
 from orchestration.ingestion.sensor import build_landing_sensor
+from orchestration.publish.assets import build_publish_assets
 from orchestration.settings import Settings
 
 
@@ -26,8 +28,12 @@ def build_definitions(settings: Settings | None = None) -> Definitions:
     settings = settings or Settings.from_env()
     settings.export_to_environment()
     project = dbt_project(settings)
+    dbt_models = build_dbt_assets(project)
+    marts = sorted((key for key in dbt_models.keys if key.path[0] == "marts"), key=lambda k: k.to_user_string())
+    # the audit that gates the publish: every GX suite, and every dbt test on a mart
+    audit = [*suite_check_keys(settings), *(c for c in dbt_models.check_keys if c.asset_key in marts)]
     return Definitions(
-        assets=[*build_ingestion_assets(settings), build_dbt_assets(project)],
+        assets=[*build_ingestion_assets(settings), dbt_models, build_publish_assets(settings, marts, audit)],
         asset_checks=build_suite_checks(settings),
         sensors=[build_landing_sensor(settings)],
         resources={

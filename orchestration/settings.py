@@ -52,6 +52,12 @@ class Settings:
         )
 
     @property
+    def published_path(self) -> Path:
+        """The analysts' copy: the marts of the last run whose audit passed (write, audit,
+        publish). A separate DuckDB file that analysts open read-only; PUBLISHED_PATH moves it."""
+        return _path_from_env("PUBLISHED_PATH", self.warehouse_dir / "published.duckdb")
+
+    @property
     def dlt_pipelines_dir(self) -> Path:
         # dlt keeps its pipeline state beside the warehouse, not in ~/.dlt
         return self.warehouse_dir / "dlt_pipelines"

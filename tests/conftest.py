@@ -19,6 +19,7 @@ def pytest_configure(config):
     config._revenue_cycle_root = root
     os.environ["WAREHOUSE_DIR"] = str(root / "warehouse")
     os.environ.pop("WAREHOUSE_PATH", None)
+    os.environ.pop("PUBLISHED_PATH", None)
     os.environ["LANDING_DIR"] = str(root / "landing")
     os.environ["TRUTH_DIR"] = str(root / "truth")
     os.environ["DAGSTER_HOME"] = str(root / "dagster_home")

@@ -137,7 +137,7 @@ def test_gx_check_fails_on_a_bad_row_and_names_the_value(materialized, tmp_path)
         )
     outcome = run_suite("fct_leads", bad, settings.expectations_dir)
     assert not outcome.success
-    assert [f["expectation"] for f in outcome.failed] == ["unexpected_rows_expectation"]
+    assert [f["type"] for f in outcome.failed] == ["unexpected_rows_expectation"]
     assert outcome.failed[0]["unexpected_rows"] == [{
         "person_id": "pBAD", "funnel_stage_source_system": "salesforce",
         "funnel_stage_source_field": "lead.status", "funnel_stage_source_value": "Nurture - Custom",
@@ -157,7 +157,7 @@ def test_gx_check_fails_on_a_stage_outside_the_governed_funnel(materialized, tmp
     outcome = run_suite("fct_leads", bad, settings.expectations_dir)
     assert not outcome.success
     # the stage no longer matches the mapping of its source value, and is outside the funnel
-    assert [f["expectation"] for f in outcome.failed] == [
+    assert [f["type"] for f in outcome.failed] == [
         "unexpected_rows_expectation", "expect_column_values_to_be_in_set"]
     failure = outcome.failed[1]
     assert failure["partial_unexpected_list"] == ["prospect"]

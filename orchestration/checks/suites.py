@@ -1,20 +1,38 @@
 """Running the expectation suites of expectations/ inside the warehouse.
 
-Suites live in the GX file context under expectations/gx/ (reviewed JSON). A suite's
-`meta.guards` names the relation it audits, and `meta.parameters` maps each suite
-parameter to the SQL that reads it from the governed seeds, so no threshold or stage
-list is written in a suite: it is read from the one place that defines it.
+Suites live in the GX file context under expectations/gx/ (reviewed JSON), one per agreed
+definition. A suite's `meta.guards` names the relation it audits (`meta.asset_key`, when
+given, the Dagster asset of that relation), and `meta.parameters` says where each suite
+parameter comes from, so no threshold or stage list is written in a suite:
+
+    "name": "select ... from governance.<seed>"   a list of values read from a governed seed
+    "name": {"var": "scoring.mql_threshold"}     a scalar read from the vars of dbt_project.yml
+
+Parameters reach GX's own expectations as `{"$PARAMETER": "name"}`, and row queries
+(UnexpectedRowsExpectation) as `{param:name}`, rendered as a SQL literal before validation.
+Every suite runs as SQL in DuckDB (see gx_duckdb); all suites of one Dagster step share one
+GX context and one connection, and their results are rendered as GX Data Docs.
 """
 
 from __future__ import annotations
 
+import contextlib
+import copy
+import io
+import json
+import re
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import duckdb
+import yaml
 
 from orchestration.checks import gx_duckdb
+
+_PLACEHOLDER = re.compile(r"\{param:([a-z_][a-z0-9_]*)\}")
+SAMPLE_ROWS = 10
 
 
 @dataclass
@@ -25,46 +43,115 @@ class SuiteOutcome:
     evaluated: int
     failed: list[dict[str, Any]] = field(default_factory=list)
     parameters: dict[str, Any] = field(default_factory=dict)
+    seconds: float = 0.0
+    data_docs: str | None = None
 
 
-def _suite_parameters(warehouse_path: Path, queries: dict[str, str]) -> dict[str, Any]:
-    """Evaluate each parameter's SQL against the governed seeds (a list of values)."""
-    if not queries:
-        return {}
-    with duckdb.connect(str(warehouse_path), read_only=True) as con:
-        return {name: [row[0] for row in con.sql(sql).fetchall()] for name, sql in queries.items()}
+@dataclass(frozen=True)
+class SuiteFile:
+    """What the code location needs of a suite, read from its JSON without importing GX."""
+
+    name: str
+    path: Path
+    relation: str
+    asset_key: tuple[str, ...]
+    definition: str
+    expectations: tuple[str, ...]
+
+    @classmethod
+    def read(cls, path: Path) -> SuiteFile:
+        suite = json.loads(path.read_text())
+        meta = suite["meta"]
+        return cls(
+            name=suite["name"],
+            path=path,
+            relation=meta["guards"],
+            asset_key=tuple(meta.get("asset_key") or meta["guards"].split(".", 1)),
+            definition=meta.get("definition", ""),
+            expectations=tuple(e.get("description") or e["type"] for e in suite["expectations"]),
+        )
+
+
+def suite_files(expectations_dir: Path) -> list[SuiteFile]:
+    return [SuiteFile.read(p) for p in sorted((expectations_dir / "gx" / "expectations").glob("*.json"))]
+
+
+def project_vars(project_dir: Path) -> dict[str, Any]:
+    """The vars of dbt_project.yml: the one place the governed thresholds are written."""
+    return yaml.safe_load((project_dir / "dbt_project.yml").read_text()).get("vars", {})
+
+
+def _var(variables: dict[str, Any], dotted: str) -> Any:
+    value: Any = variables
+    for part in dotted.split("."):
+        if not isinstance(value, dict) or part not in value:
+            raise KeyError(f"dbt_project.yml has no var {dotted!r} (a suite parameter reads it)")
+        value = value[part]
+    return value
+
+
+def resolve_parameters(con, specs: dict[str, Any], variables: dict[str, Any]) -> dict[str, Any]:
+    resolved: dict[str, Any] = {}
+    for name, spec in specs.items():
+        if isinstance(spec, str):
+            resolved[name] = [row[0] for row in con.sql(spec).fetchall()]
+        elif isinstance(spec, dict) and "var" in spec:
+            resolved[name] = _var(variables, spec["var"])
+        else:
+            raise ValueError(f"suite parameter {name!r}: expected a SQL string or {{'var': ...}}, got {spec!r}")
+    return resolved
+
+
+def sql_literal(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, (list, tuple)):
+        return "(" + ", ".join(sql_literal(v) for v in value) + ")"
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def render_query(query: str, parameters: dict[str, Any]) -> str:
+    def substitute(match: re.Match) -> str:
+        name = match.group(1)
+        if name not in parameters:
+            raise KeyError(f"row query uses {{param:{name}}} but the suite declares no parameter {name!r}")
+        return sql_literal(parameters[name])
+
+    return _PLACEHOLDER.sub(substitute, query)
 
 
 def _describe(result) -> dict[str, Any]:
     config = result.expectation_config
     details = result.result or {}
+    exception = result.exception_info if isinstance(result.exception_info, dict) else {}
     return {
-        "expectation": config.type,
+        "expectation": config.description or config.type,
+        "type": config.type,
         "kwargs": {k: v for k, v in config.kwargs.items() if k not in ("batch_id",)},
         "unexpected_count": details.get("unexpected_count"),
-        "partial_unexpected_list": details.get("partial_unexpected_list", [])[:10],
+        "partial_unexpected_list": details.get("partial_unexpected_list", [])[:SAMPLE_ROWS],
         "observed_value": details.get("observed_value"),
-        "exception": (result.exception_info or {}).get("exception_message")
-        if isinstance(result.exception_info, dict)
-        else None,
+        "exception": exception.get("exception_message") if exception.get("raised_exception") else None,
     }
 
 
-def _add_unexpected_rows(failed: list[dict[str, Any]], warehouse_path: Path, relation: str) -> None:
+def _add_unexpected_rows(con, failed: list[dict[str, Any]], relation: str) -> None:
     """Name the offending rows of failed row-query expectations (a sample, as SQL).
 
     GX reports only their count outside its COMPLETE result format, which for column
     expectations would return every unexpected value of a large table.
     """
-    queries = [f for f in failed if "unexpected_rows_query" in f["kwargs"]]
-    if not queries:
-        return
-    with duckdb.connect(str(warehouse_path), read_only=True) as con:
-        for failure in queries:
-            sql = failure["kwargs"]["unexpected_rows_query"].replace("{batch}", relation)
-            relation_rows = con.sql(f"select * from ({sql}) limit 10")
-            columns = relation_rows.columns
-            failure["unexpected_rows"] = [dict(zip(columns, row)) for row in relation_rows.fetchall()]
+    for failure in failed:
+        sql = failure["kwargs"].get("unexpected_rows_query")
+        if not sql:
+            continue
+        rows = con.sql(f"select * from ({sql.replace('{batch}', relation)}) limit {SAMPLE_ROWS}")
+        columns = rows.columns
+        failure["unexpected_rows"] = [dict(zip(columns, row)) for row in rows.fetchall()]
 
 
 def _close_connections(source) -> None:
@@ -83,41 +170,117 @@ def _close_connections(source) -> None:
     source.get_engine().dispose()
 
 
-def run_suite(suite_name: str, warehouse_path: Path, expectations_dir: Path) -> SuiteOutcome:
-    """Validate one suite against its relation, as SQL inside DuckDB."""
+def run_suites(
+    names: list[str],
+    warehouse_path: Path,
+    expectations_dir: Path,
+    project_dir: Path,
+    docs_dir: Path | None = None,
+) -> list[SuiteOutcome]:
+    """Validate suites against their relations, as SQL inside DuckDB, in one GX context.
+
+    With `docs_dir`, GX Data Docs of the results are built there (a static HTML site).
+    """
     gx_duckdb.install()
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
+    files = {s.name: s for s in suite_files(expectations_dir)}
+    unknown = [n for n in names if n not in files]
+    if unknown:
+        raise KeyError(f"no expectation suite named {unknown} in {expectations_dir / 'gx' / 'expectations'}")
     project = gx.get_context(mode="file", project_root_dir=str(expectations_dir))
-    suite = project.suites.get(suite_name)
-    relation = suite.meta["guards"]
-    schema, table = relation.split(".", 1)
-    parameters = _suite_parameters(warehouse_path, suite.meta.get("parameters", {}))
+    variables = project_vars(project_dir)
 
+    # Seeds and samples are read on a connection of our own, opened only while GX holds
+    # none: DuckDB refuses a second in-process connection configured differently.
+    with duckdb.connect(str(warehouse_path), read_only=True) as con:
+        with contextlib.redirect_stdout(io.StringIO()):
+            # GX prints a hint for every row query that does not read {batch}: a
+            # reconciliation across relations (CRM against bookings, staging against
+            # the mapping) reads other relations on purpose.
+            reviewed = {name: project.suites.get(name) for name in names}
+        parameters = {
+            name: resolve_parameters(con, suite.meta.get("parameters", {}), variables)
+            for name, suite in reviewed.items()
+        }
     # The warehouse connection is run-time configuration: an ephemeral context holds it,
     # so validating never rewrites the reviewed great_expectations.yml.
     runtime = gx.get_context(mode="ephemeral")
     # results go to Dagster's metadata and log; GX's progress bars only clutter the run log
     runtime.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
+    if docs_dir is not None:
+        docs_dir.mkdir(parents=True, exist_ok=True)
+        runtime.add_data_docs_site(
+            site_name="warehouse",
+            site_config={
+                "class_name": "SiteBuilder",
+                "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(docs_dir)},
+                "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+            },
+        )
     source = runtime.data_sources.add_sql(
         name="warehouse",
         connection_string=f"duckdb:///{warehouse_path}",
         kwargs={"connect_args": {"read_only": True}},
     )
-    asset = source.add_table_asset(name=relation, table_name=table, schema_name=schema)
-    batch = asset.add_batch_definition_whole_table("whole_table").get_batch()
+    outcomes: list[SuiteOutcome] = []
+    batches: dict[str, Any] = {}
     try:
-        result = batch.validate(suite, expectation_parameters=parameters)
+        for name in names:
+            started = time.perf_counter()
+            relation = reviewed[name].meta["guards"]
+            expectations = []
+            for reviewed_expectation in reviewed[name].expectations:
+                expectation = copy.copy(reviewed_expectation)
+                query = getattr(expectation, "unexpected_rows_query", None)
+                if query:
+                    expectation.unexpected_rows_query = render_query(query, parameters[name])
+                expectations.append(expectation)
+            with contextlib.redirect_stdout(io.StringIO()):  # the {batch} hint again (see above)
+                suite = gx.ExpectationSuite(name=name, expectations=expectations, meta=reviewed[name].meta)
+            suite = runtime.suites.add(suite)
+            if relation not in batches:
+                schema, table = relation.split(".", 1)
+                asset = source.add_table_asset(name=relation, table_name=table, schema_name=schema)
+                batches[relation] = asset.add_batch_definition_whole_table("whole_table")
+            batch_definition = batches[relation]
+            validation = runtime.validation_definitions.add(
+                gx.ValidationDefinition(name=name, data=batch_definition, suite=suite)
+            )
+            result = validation.run(expectation_parameters=parameters[name])
+            outcomes.append(
+                SuiteOutcome(
+                    suite=name,
+                    relation=relation,
+                    success=bool(result.success),
+                    evaluated=len(result.results),
+                    failed=[_describe(r) for r in result.results if not r.success],
+                    parameters=parameters[name],
+                    seconds=time.perf_counter() - started,
+                )
+            )
     finally:
         _close_connections(source)
-    failed = [_describe(r) for r in result.results if not r.success]
-    _add_unexpected_rows(failed, warehouse_path, relation)
-    return SuiteOutcome(
-        suite=suite_name,
-        relation=relation,
-        success=bool(result.success),
-        evaluated=len(result.results),
-        failed=failed,
-        parameters=parameters,
-    )
+    if any(outcome.failed for outcome in outcomes):
+        with duckdb.connect(str(warehouse_path), read_only=True) as con:
+            for outcome in outcomes:
+                _add_unexpected_rows(con, outcome.failed, outcome.relation)
+    if docs_dir is not None:
+        runtime.build_data_docs(site_names=["warehouse"])
+        index = docs_dir / "index.html"
+        for outcome in outcomes:
+            outcome.data_docs = str(index)
+    return outcomes
+
+
+def run_suite(
+    suite_name: str,
+    warehouse_path: Path,
+    expectations_dir: Path,
+    project_dir: Path | None = None,
+    docs_dir: Path | None = None,
+) -> SuiteOutcome:
+    """Validate one suite (see run_suites)."""
+    project_dir = project_dir or expectations_dir.parent
+    return run_suites([suite_name], warehouse_path, expectations_dir, project_dir, docs_dir)[0]

@@ -1,0 +1,1 @@
+"""Write, audit, publish: the analysts' copy of the marts."""
