@@ -226,40 +226,40 @@ def run_suites(
     )
     outcomes: list[SuiteOutcome] = []
     batches: dict[str, Any] = {}
+
+    def validate(name: str) -> SuiteOutcome:
+        started = time.perf_counter()
+        relation = reviewed[name].meta["guards"]
+        expectations = []
+        for reviewed_expectation in reviewed[name].expectations:
+            expectation = copy.copy(reviewed_expectation)
+            query = getattr(expectation, "unexpected_rows_query", None)
+            if query:
+                expectation.unexpected_rows_query = render_query(query, parameters[name])
+            expectations.append(expectation)
+        suite = runtime.suites.add(gx.ExpectationSuite(name=name, expectations=expectations, meta=reviewed[name].meta))
+        if relation not in batches:
+            schema, table = relation.split(".", 1)
+            asset = source.add_table_asset(name=relation, table_name=table, schema_name=schema)
+            batches[relation] = asset.add_batch_definition_whole_table("whole_table")
+        validation = runtime.validation_definitions.add(
+            gx.ValidationDefinition(name=name, data=batches[relation], suite=suite)
+        )
+        result = validation.run(expectation_parameters=parameters[name])
+        return SuiteOutcome(
+            suite=name,
+            relation=relation,
+            success=bool(result.success),
+            evaluated=len(result.results),
+            failed=[_describe(r) for r in result.results if not r.success],
+            parameters=parameters[name],
+            seconds=time.perf_counter() - started,
+        )
+
     try:
         for name in names:
-            started = time.perf_counter()
-            relation = reviewed[name].meta["guards"]
-            expectations = []
-            for reviewed_expectation in reviewed[name].expectations:
-                expectation = copy.copy(reviewed_expectation)
-                query = getattr(expectation, "unexpected_rows_query", None)
-                if query:
-                    expectation.unexpected_rows_query = render_query(query, parameters[name])
-                expectations.append(expectation)
-            with contextlib.redirect_stdout(io.StringIO()):  # the {batch} hint again (see above)
-                suite = gx.ExpectationSuite(name=name, expectations=expectations, meta=reviewed[name].meta)
-            suite = runtime.suites.add(suite)
-            if relation not in batches:
-                schema, table = relation.split(".", 1)
-                asset = source.add_table_asset(name=relation, table_name=table, schema_name=schema)
-                batches[relation] = asset.add_batch_definition_whole_table("whole_table")
-            batch_definition = batches[relation]
-            validation = runtime.validation_definitions.add(
-                gx.ValidationDefinition(name=name, data=batch_definition, suite=suite)
-            )
-            result = validation.run(expectation_parameters=parameters[name])
-            outcomes.append(
-                SuiteOutcome(
-                    suite=name,
-                    relation=relation,
-                    success=bool(result.success),
-                    evaluated=len(result.results),
-                    failed=[_describe(r) for r in result.results if not r.success],
-                    parameters=parameters[name],
-                    seconds=time.perf_counter() - started,
-                )
-            )
+            with contextlib.redirect_stdout(io.StringIO()):  # the {batch} hint, at every copy of a suite
+                outcomes.append(validate(name))
     finally:
         _close_connections(source)
     if any(outcome.failed for outcome in outcomes):
