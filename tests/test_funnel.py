@@ -2,27 +2,35 @@
 
 Generates a company, ingests it, runs `dbt build` over the funnel (staging -> identity ->
 intermediate/funnel -> fct_stage_transitions, fct_leads, with their tests), then compares
-the persons entering each funnel stage per month (distinct persons per to_stage and month
-of marts.fct_stage_transitions) with funnel_counts_monthly.csv. The comparison is printed
-(`pytest -s` shows it).
+the persons reaching each funnel stage per month with funnel_counts_monthly.csv: a person
+counts once per stage, in the month of its first entry into the stage (the truth counts
+the same way; a customer who renews twice is one renewed person, in the month of the first
+renewal). The comparison is printed (`pytest -s` shows it).
+
+Every stage of the governed funnel (seed funnel_stages) must equal the truth in every
+month. The evidence for each stage is the governed mapping (seed source_stage_values),
+e.g. visitor is the first Segment page call of an anonymous id, renewed a Stripe
+subscription_cycle invoice after the first paid period; the truth's visitors are every
+person who visited, identified or not, and so are the warehouse's (an anonymous id that
+never identifies stays a person of its own).
 
 The company is generated with the default mess except `unknown_stage = 0`: unknown stage
 values are an error by design (the test every_stage_value_is_mapped fails the build and
 names them; tests/test_thin_path.py proves it), so a company that carries them cannot
-build. Every other kind of mess stays on.
+build. Every other kind of mess stays on: email variants, duplicates and merges,
+soft-deleted records (their history still counts: the identity map keeps their person),
+late and out-of-order rows, timezone offsets, nulls, malformed rows.
 
-Not every stage can match, and the test says which and why instead of loosening quietly:
-
-- EXACT stages must equal the truth in every month.
-- NO_EVIDENCE stages have no stage value in the governed mapping (seed
-  source_stage_values) for the source evidence that marks them, so the warehouse has none
-  of them: the test asserts it has none, and fails once the mapping gains those rows (then
-  move the stage to EXACT).
-- MAPPING_DIFFERS stages: the governed mapping gives a source value another stage than
-  the generator's timeline does; printed, and the totals are asserted against what the
-  governed mapping implies.
-- NEAR stages lose or gain a few persons for reasons outside the funnel models (named
-  below); held to a small, stated tolerance.
+Known limits, not met by this company (the test would name them if they were): a stage
+whose only evidence row was quarantined as malformed, or arrived after the last export
+day, cannot be seen by the warehouse. KNOWN_GAPS lists such differences, with the reason,
+when a company has them; it is empty for this one. Seen on other companies (scale 1.0,
+seed 42): sal 2026-06 one short (the hs_lead_status CONNECTED row of the accepted person
+is a malformed line, quarantined, and the Salesforce lead status moved on to Closed -
+Converted before the export); lead 2026-01 one over (a competitor whose Salesforce
+account lost its website to null_optional and whose HubSpot company was soft-deleted,
+so nothing ties the person to the account typed Competitor). Seeds 7 and 11 at scale
+0.3 are exact in every month, like this one.
 """
 
 from __future__ import annotations
@@ -30,6 +38,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 from collections import Counter
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -38,35 +47,13 @@ from orchestration.sources.mess import MessConfig
 from tests.conftest import build_company
 
 SCALE = 0.3
+SEED = 42
+# the governed funnel, read from its seed (the one place it is defined)
+with open(Path(__file__).parents[1] / "seeds" / "funnel_stages.csv", newline="") as _fh:
+    STAGES = [r["funnel_stage"] for r in sorted(csv.DictReader(_fh), key=lambda r: int(r["stage_order"]))]
 
-EXACT = ("sql", "won", "lost", "onboarding", "active", "churned")
-NO_EVIDENCE = {
-    "visitor": "Segment page views carry no stage value and source_stage_values has no row "
-               "for them (proposal: a segment/pages row mapped to visitor).",
-    "expanded": "expansion is a Stripe invoice with billing_reason subscription_update; the "
-                "mapping lists only subscription.status.",
-    "renewed": "renewal is a Stripe invoice with billing_reason subscription_cycle after the "
-               "first; the mapping lists only subscription.status.",
-}
-MAPPING_DIFFERS = {
-    "sqo": "the mapping gives Prospecting/Qualification (and HubSpot OPEN_DEAL) sqo, so every "
-           "opportunity enters sqo when it is created; the generator's sqo is the entry into "
-           "Needs Analysis. Under the mapping, persons entering sqo = persons entering sql.",
-    "negotiation": "the mapping gives Proposal/Price Quote negotiation; the generator's "
-                   "negotiation is the entry into Negotiation/Review (one stage later).",
-}
-# stage -> (allowed |difference| of the total, allowed |difference| in one month, reason)
-NEAR = {
-    "engaged": (0.02, 3, "a HubSpot contact soft-deleted in its source leaves the identity "
-                         "map, so its property history has no person; the truth keeps it."),
-    "lead": (0.03, 3, "the deleted contacts above, plus competitors whose account is not in "
-                      "Salesforce: lead_exclusions can only recognize a competitor by its CRM "
-                      "account type."),
-    "mql": (0.03, 3, "the deleted contacts above."),
-    "sal": (0.05, 3, "the deleted contacts above, plus the mapping: Salesforce 'Working - "
-                     "Contacted' is sal (and accepted), but in the source it is the first touch, "
-                     "so a lead still waiting for a decision counts as sal."),
-}
+# (stage, month) -> (truth, warehouse, reason): differences that the data cannot resolve.
+KNOWN_GAPS: dict[tuple[str, str], tuple[int, int, str]] = {}
 
 
 @pytest.fixture(scope="module")
@@ -75,7 +62,7 @@ def funnel(tmp_path_factory):
     mess = dataclasses.replace(MessConfig(), unknown_stage=0.0)
     # the funnel and its upstream
     settings = build_company(
-        root, scale=SCALE, seed=42, mess=mess,
+        root, scale=SCALE, seed=SEED, mess=mess,
         select=["+fct_stage_transitions", "+fct_leads", "+dim_person", "+dim_account"],
     )
     con = duckdb.connect(str(settings.warehouse_path), read_only=True)
@@ -94,10 +81,14 @@ def _truth_counts(truth_dir) -> Counter:
 def _warehouse_counts(con) -> Counter:
     rows = con.execute(
         """
-        select strftime(date_trunc('month', transitioned_at), '%Y-%m'), to_stage,
-               count(distinct person_id)
-        from marts.fct_stage_transitions
-        where entity_type = 'person'
+        with first_entries as (
+            select person_id, to_stage, min(transitioned_at) as first_entered_at
+            from marts.fct_stage_transitions
+            where entity_type = 'person'
+            group by person_id, to_stage
+        )
+        select strftime(date_trunc('month', first_entered_at), '%Y-%m'), to_stage, count(*)
+        from first_entries
         group by 1, 2
         """
     ).fetchall()
@@ -108,64 +99,62 @@ def _warehouse_counts(con) -> Counter:
 def comparison(funnel):
     settings, con = funnel
     truth, warehouse = _truth_counts(settings.truth_dir), _warehouse_counts(con)
-    stages = [s for (s,) in con.execute(
-        "select funnel_stage from governance.funnel_stages order by stage_order").fetchall()]
     months = sorted({m for m, _ in truth} | {m for m, _ in warehouse})
-    out = {}
-    print(f"\npersons entering each stage per month: truth vs warehouse (scale {SCALE})")
+    out = {"_truth_stages": {s for _, s in truth}}
+    print(f"\npersons reaching each stage per month: truth vs warehouse (scale {SCALE}, seed {SEED})")
     print(f"{'stage':12s} {'truth':>6s} {'wh':>6s}  months that differ (month truth/wh)")
-    for stage in stages:
+    for stage in STAGES:
         per_month = {m: (truth[(m, stage)], warehouse[(m, stage)]) for m in months}
         diff = {m: tw for m, tw in per_month.items() if tw[0] != tw[1]}
         total_t = sum(t for t, _ in per_month.values())
         total_w = sum(w for _, w in per_month.values())
         out[stage] = (total_t, total_w, diff)
         shown = " ".join(f"{m} {t}/{w}" for m, (t, w) in diff.items())
-        kind = ("exact" if stage in EXACT else "no evidence" if stage in NO_EVIDENCE
-                else "mapping differs" if stage in MAPPING_DIFFERS else "near")
-        print(f"{stage:12s} {total_t:6d} {total_w:6d}  [{kind}] {shown}")
+        print(f"{stage:12s} {total_t:6d} {total_w:6d}  {'exact' if not diff else shown}")
     return out
 
 
-def test_every_stage_is_classified(comparison):
-    classified = set(EXACT) | set(NO_EVIDENCE) | set(MAPPING_DIFFERS) | set(NEAR)
-    assert set(comparison) == classified
+def test_the_truth_has_no_stage_outside_the_governed_funnel(comparison):
+    assert comparison["_truth_stages"] <= set(STAGES)
 
 
-@pytest.mark.parametrize("stage", EXACT)
-def test_exact_stages_equal_the_truth_in_every_month(comparison, stage):
-    total_t, total_w, diff = comparison[stage]
-    assert total_t > 0, f"the generated company has no {stage} entries: the test proves nothing"
-    assert diff == {}, f"{stage}: months (truth, warehouse) that differ: {diff}"
+def test_every_stage_equals_the_truth_in_every_month(comparison):
+    unexplained = {}
+    for stage in STAGES:
+        _, _, diff = comparison[stage]
+        for month, (t, w) in diff.items():
+            gap = KNOWN_GAPS.get((stage, month))
+            if gap is None or gap[:2] != (t, w):
+                unexplained[(stage, month)] = (t, w)
+    assert unexplained == {}, f"(stage, month): (truth, warehouse) that differ: {unexplained}"
+    # and every known gap is still there (else it is stale: remove it)
+    for key, (t, w, reason) in KNOWN_GAPS.items():
+        stage, month = key
+        assert comparison[stage][2].get(month) == (t, w), f"stale known gap {key}: {reason}"
 
 
-@pytest.mark.parametrize("stage", sorted(NO_EVIDENCE))
-def test_stages_without_governed_evidence_stay_empty(comparison, stage):
-    _, total_w, _ = comparison[stage]
-    assert total_w == 0, f"{stage} has entries now: move it to EXACT ({NO_EVIDENCE[stage]})"
+@pytest.mark.parametrize("stage", STAGES)
+def test_the_company_reaches_every_stage(comparison, stage):
+    # a stage the company never reaches would make its exactness prove nothing
+    assert comparison[stage][0] > 0, f"the generated company has no {stage} entries"
 
 
-def test_sqo_follows_the_governed_mapping(comparison):
-    # every opportunity starts in a stage the mapping calls sqo: sqo entries = sql entries
-    assert comparison["sqo"][1] == comparison["sql"][1]
-    # and an opportunity reaches the generator's sqo only after it entered the mapping's sqo
-    assert comparison["sqo"][1] >= comparison["sqo"][0]
-
-
-def test_negotiation_follows_the_governed_mapping(comparison):
-    # Proposal/Price Quote comes before Negotiation/Review: the warehouse counts at least
-    # the generator's negotiations
-    assert comparison["negotiation"][1] >= comparison["negotiation"][0]
-
-
-@pytest.mark.parametrize("stage", sorted(NEAR))
-def test_near_stages_differ_only_by_the_named_gaps(comparison, stage):
-    total_share, per_month, reason = NEAR[stage]
-    total_t, total_w, diff = comparison[stage]
-    assert total_t > 0
-    assert abs(total_w - total_t) <= total_share * total_t, f"{stage}: {total_t} vs {total_w} ({reason})"
-    worst = max((abs(t - w) for t, w in diff.values()), default=0)
-    assert worst <= per_month, f"{stage}: months that differ: {diff} ({reason})"
+def test_visitors_include_persons_who_never_identified(funnel):
+    """The truth counts every visitor, identified or not: so does the warehouse, through the
+    persons that are only an anonymous Segment id."""
+    _, con = funnel
+    anonymous_only, = con.execute(
+        """
+        select count(distinct transitions.person_id)
+        from marts.fct_stage_transitions as transitions
+        where transitions.entity_type = 'person' and transitions.to_stage = 'visitor'
+          and not exists (
+              select 1 from intermediate.int_person_identity_map as m
+              where m.person_id = transitions.person_id
+                and not (m.source_system = 'segment' and m.source_table = 'anonymous_id'))
+        """
+    ).fetchall()[0]
+    assert anonymous_only > 0
 
 
 def test_fct_leads_has_one_row_per_lead_under_the_current_definition(funnel):
@@ -176,7 +165,7 @@ def test_fct_leads_has_one_row_per_lead_under_the_current_definition(funnel):
                count(*) filter (where lead_email_hash like '%@%')
         from marts.fct_leads
         """
-    ).fetchone()
+    ).fetchall()[0]
     assert leads > 0 and leads == persons and versions == 1 and raw == 0
     # every handed-over MQL has an outcome or is flagged overdue once its SLA passed
     stuck = con.execute(
@@ -185,5 +174,5 @@ def test_fct_leads_has_one_row_per_lead_under_the_current_definition(funnel):
         where is_handed_over and handover_outcome is null and not is_decision_overdue
           and handover_started_at < scored_as_of - interval 7 day
         """
-    ).fetchone()[0]
+    ).fetchall()[0][0]
     assert stuck == 0

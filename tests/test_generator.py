@@ -5,6 +5,7 @@ import csv
 import json
 import os
 import re
+from collections import Counter
 from datetime import datetime
 from pathlib import Path
 
@@ -250,11 +251,11 @@ def test_every_stage_transition_has_evidence_in_the_sources(clean):
         "sal": [("hs_lead_status", ("CONNECTED", "IN_PROGRESS"))],
         "sql": [("opp_stage", "Prospecting"), ("lifecyclestage", "salesqualifiedlead")],
         "sqo": [("opp_stage", "Needs Analysis"), ("lifecyclestage", "opportunity")],
-        "negotiation": [("opp_stage", "Negotiation/Review")],
+        "negotiation": [("opp_stage", "Proposal/Price Quote")],
         "won": [("opp_stage", "Closed Won"), ("lifecyclestage", "customer")],
         "lost": [("opp_stage", "Closed Lost")],
         "onboarding": [("sub_created", None)], "active": [("invoice", "subscription_cycle")],
-        "expanded": [], "renewed": [("invoice", "subscription_cycle")],
+        "expanded": [("invoice", "subscription_update")], "renewed": [("invoice", "subscription_cycle")],
         "churned": [("sub_canceled", "canceled")],
     }
     missing = []
@@ -280,6 +281,13 @@ def test_every_stage_transition_has_evidence_in_the_sources(clean):
         fc = list(csv.DictReader(fh))
     total_mql = sum(int(r["persons"]) for r in fc if r["funnel_stage"] == "mql")
     assert total_mql == sum(r["funnel_stage"] == "mql" for r in tl)
+    # a funnel counts each person once per stage, in the month of the first entry
+    first = {}
+    for r in tl:
+        key = (r["true_person_id"], r["funnel_stage"])
+        first[key] = min(first.get(key, r["entered_at"]), r["entered_at"])
+    expect = Counter((t.strftime("%Y-%m"), s) for (_, s), t in first.items())
+    assert {(r["month"], r["funnel_stage"]): int(r["persons"]) for r in fc} == dict(expect)
 
 
 # ------------------------------------------------------------------------------ mess

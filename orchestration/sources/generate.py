@@ -236,9 +236,13 @@ def _write_truth(world: World, truth: str, t_last: float, exported, seg_ids, pro
                     "true_account_id": otl["true_account_id"], "stage_name": otl["stage_name"],
                     "entered_at": _ts(otl["entered_at"].to_numpy())})
     pq.write_table(otl, os.path.join(truth, "opportunity_stage_timeline.parquet"), compression="zstd")
-    # funnel counts per month (distinct persons entering the stage in the month)
-    months = pc.strftime(ptl["entered_at"], format="%Y-%m")
-    fc = pa.table({"month": months, "funnel_stage": ptl["funnel_stage"], "p": ptl["true_person_id"]})
+    # funnel counts per month: persons reaching the stage for the first time in the month.
+    # A funnel counts each person once per stage (the timeline keeps every entry: a customer
+    # renews once per term, and every renewal stays in person_stage_timeline)
+    first = pa.table({"p": ptl["true_person_id"], "s": ptl["funnel_stage"], "t": ptl["entered_at"]})
+    first = first.group_by(["p", "s"]).aggregate([("t", "min")])
+    months = pc.strftime(first["t_min"], format="%Y-%m")
+    fc = pa.table({"month": months, "funnel_stage": first["s"], "p": first["p"]})
     fc = fc.group_by(["month", "funnel_stage"]).aggregate([("p", "count_distinct")])
     rows = sorted(zip(fc["month"].to_pylist(), fc["funnel_stage"].to_pylist(), fc["p_count_distinct"].to_pylist()),
                   key=lambda r: (r[0], order_map[r[1]]))

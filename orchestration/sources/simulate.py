@@ -458,7 +458,9 @@ def simulate(scale: float = 0.1, seed: int = 42, mess: MessConfig | None = None)
     tl("sal", allp, t_sal)
     tl("sql", opp_p, E[:, 0])
     tl("sqo", opp_p, E[:, 2])
-    tl("negotiation", opp_p, E[:, 7])
+    # agreement negotiation (phase 5) starts with the seller's proposal: the entry into
+    # Proposal/Price Quote, the stage the governed funnel_stages calls "proposal and negotiation"
+    tl("negotiation", opp_p, E[:, 6])
     tl("won", opp_p, np.where(won, close_t, NAN))
     tl("lost", opp_p, np.where(closed & ~won, close_t, NAN))
     tl("onboarding", s_person, t_onb)
@@ -865,6 +867,18 @@ def simulate(scale: float = 0.1, seed: int = 42, mess: MessConfig | None = None)
     b.add("salesforce.account", acc_churn[sa][csel], sa[csel], account=sa[csel], type="Former Customer", is_deleted=False, **sub_cols(acc_cols, csel))
     idents.append(dict(system="salesforce", table="account", rid=sa, person=np.full(len(sa), -1), account=sa,
                        record_id=pc.take(sf_acc_ids, pa.array(sa)), first=t_sfa))
+    # known competitors are in the CRM before the story starts, typed Competitor: the only
+    # mark that tells the warehouse their people are not leads (seed lead_exclusions)
+    ka = np.nonzero(competitor)[0]
+    t_ka = np.full(len(ka), float(START - 30 * DAY))
+    b.add("salesforce.account", t_ka, ka, account=ka, type="Competitor", is_deleted=False,
+          name=pc.take(acc_name, pa.array(ka)), industry=take(INDUSTRIES, industry[ka]),
+          number_of_employees=employees[ka], annual_revenue=revenue[ka],
+          billing_city=take(CITIES, country[ka]), billing_country=take(COUNTRIES, country[ka]),
+          website=join("https://www.", pc.take(domain, pa.array(ka))), account_source="Other",
+          owner_id=ae_of(ka), created_date=t_ka, id=pc.take(sf_acc_ids, pa.array(ka)))
+    idents.append(dict(system="salesforce", table="account", rid=ka, person=np.full(len(ka), -1), account=ka,
+                       record_id=pc.take(sf_acc_ids, pa.array(ka)), first=t_ka))
     # duplicate accounts (merged into the original with master_record_id, or left as is)
     dsa = sa[rng.random(len(sa)) < mess.duplicate]
     t_dsa = business_time(rng, first_mql_acct[dsa] + lognormal(rng, 15, 0.8, len(dsa)))
@@ -907,10 +921,9 @@ def simulate(scale: float = 0.1, seed: int = 42, mess: MessConfig | None = None)
                  created_date=t_mql[lq], is_deleted=False)
     lA = acct[lq]
     b.add("salesforce.lead", t_mql[lq], lq, person=lq, account=lA, status="Open - Not Contacted", is_converted=False, **lcols)
-    for tt, st in ((t_touch, "Working - Contacted"),):
-        s_ = np.nonzero(tt[lq] < HORIZON)[0]
-        b.add("salesforce.lead", tt[lq][s_], lq[s_], person=lq[s_], account=lA[s_], status=st, is_converted=False, **sub_cols(lcols, s_))
-    for oc_, st in ((1, "Closed - Not Converted"), (2, "Recycled")):
+    # the first touch is a task (below); the status records the decision: sales sets
+    # Working - Contacted when it accepts the lead (the governed handover_statuses)
+    for oc_, st in ((0, "Working - Contacted"), (1, "Closed - Not Converted"), (2, "Recycled")):
         s_ = np.nonzero((outcome[lq] == oc_) & (t_dec[lq] < HORIZON))[0]
         b.add("salesforce.lead", t_dec[lq][s_], lq[s_], person=lq[s_], account=lA[s_], status=st, is_converted=False, **sub_cols(lcols, s_))
     s_ = np.nonzero(opp_of_person[lq] >= 0)[0]

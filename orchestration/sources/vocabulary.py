@@ -38,7 +38,7 @@ SALESFORCE_FORECAST_CATEGORY = {
     "Perception Analysis": "BestCase", "Proposal/Price Quote": "BestCase",
     "Negotiation/Review": "Forecast", "Closed Won": "Closed", "Closed Lost": "Omitted",
 }
-SALESFORCE_ACCOUNT_TYPES = ("Prospect", "Customer - Direct", "Former Customer")
+SALESFORCE_ACCOUNT_TYPES = ("Prospect", "Customer - Direct", "Former Customer", "Competitor")
 SALESFORCE_OPPORTUNITY_TYPES = ("New Business", "Existing Business")
 # Stripe subscription.status.
 STRIPE_SUBSCRIPTION_STATUSES = ("trialing", "active", "past_due", "canceled", "unpaid", "incomplete")

@@ -180,7 +180,7 @@ final as (
         person_attributes.title,
         case
             when lower(person_attributes.title) like '%chief%'
-              or (length(trim(person_attributes.title)) = 3 and lower(trim(person_attributes.title)) like 'c_o')
+              or ({{ dbt.length('trim(person_attributes.title)') }} = 3 and lower(trim(person_attributes.title)) like 'c_o')
                 then 'c_level'
             when lower(person_attributes.title) like 'vp%'
               or lower(person_attributes.title) like '%vice president%' then 'vp'

@@ -16,9 +16,18 @@
       stripe      subscription status                           trial start (trialing), billing
                                                                 start after the trial (active),
                                                                 and the current status
+      stripe      invoice      billing_reason                   every invoice, at the start of its
+                                                                period; the first subscription_cycle
+                                                                invoice opens the first paid period
+                                                                (active, above) and is left out, each
+                                                                later one renews the subscription
+      segment     pages        type                             the first page view of each
+                                                                anonymous id: a Segment page call
+                                                                (call type 'page'), the visit
 
     Each row carries the person (through int_person_identity_map) or the opportunity it
-    moves.
+    moves. Records soft-deleted in their source keep their history here (a Salesforce lead
+    deleted after its conversion was still converted): the identity map keeps their person.
 #}
 
 with
@@ -37,7 +46,8 @@ contacts as (
 
 leads as (
 
-    select * from {{ ref('stg_salesforce__leads') }}
+    -- with the soft-deleted ones: their statuses and conversions happened
+    select * from {{ ref('base_salesforce__leads') }}
 
 ),
 
@@ -56,6 +66,18 @@ opportunities as (
 subscriptions as (
 
     select * from {{ ref('stg_stripe__subscriptions') }}
+
+),
+
+invoices as (
+
+    select * from {{ ref('stg_stripe__invoices') }}
+
+),
+
+pages as (
+
+    select * from {{ ref('stg_segment__pages') }}
 
 ),
 
@@ -197,6 +219,90 @@ subscription_values as (
 
 ),
 
+invoice_values as (
+
+    select
+        invoices.invoice_id,
+        invoices.customer_id,
+        invoices.invoice_billing_reason as source_value,
+        coalesce(invoices.invoice_period_started_at, invoices.invoice_created_at) as occurred_at
+    from invoices
+    left join subscriptions
+        on subscriptions.subscription_id = invoices.subscription_id
+    where invoices.invoice_billing_reason is not null
+      -- the cycle invoice of the first paid period is the billing start (active), not a
+      -- renewal: only a cycle that starts after the billing cycle anchor renews
+      and not (
+          invoices.invoice_billing_reason = 'subscription_cycle'
+          and coalesce(invoices.invoice_period_started_at, invoices.invoice_created_at)
+              <= coalesce(subscriptions.subscription_billing_cycle_anchor_at, invoices.invoice_created_at)
+      )
+
+),
+
+invoice_stage_values as (
+
+    select
+        person_identity_map.person_id,
+        cast(null as {{ dbt.type_string() }}) as opportunity_id,
+        'stripe' as source_system,
+        'invoice' as source_object,
+        'invoice' as source_table,
+        invoice_values.invoice_id as source_record_id,
+        'billing_reason' as source_field,
+        invoice_values.source_value,
+        invoice_values.occurred_at
+    from invoice_values
+    left join person_identity_map
+        on person_identity_map.source_system = 'stripe'
+        and person_identity_map.source_table = 'customer'
+        and person_identity_map.source_record_id = invoice_values.customer_id
+
+),
+
+first_page_views as (
+
+    -- a visitor enters the funnel at the first page view of each of its anonymous ids
+    select
+        page_view_id,
+        anonymous_id,
+        user_id,
+        page_viewed_at,
+        row_number() over (
+            partition by coalesce(anonymous_id, user_id)
+            order by page_viewed_at, page_view_id
+        ) as page_view_rank
+    from pages
+    where coalesce(anonymous_id, user_id) is not null
+
+),
+
+page_values as (
+
+    select
+        coalesce(anonymous_ids.person_id, user_ids.person_id) as person_id,
+        cast(null as {{ dbt.type_string() }}) as opportunity_id,
+        'segment' as source_system,
+        'pages' as source_object,
+        'pages' as source_table,
+        first_page_views.page_view_id as source_record_id,
+        -- Segment's call type: every row of the pages table is a page call
+        'type' as source_field,
+        'page' as source_value,
+        first_page_views.page_viewed_at as occurred_at
+    from first_page_views
+    left join person_identity_map as anonymous_ids
+        on anonymous_ids.source_system = 'segment'
+        and anonymous_ids.source_table = 'anonymous_id'
+        and anonymous_ids.source_record_id = first_page_views.anonymous_id
+    left join person_identity_map as user_ids
+        on user_ids.source_system = 'segment'
+        and user_ids.source_table = 'user_id'
+        and user_ids.source_record_id = first_page_views.user_id
+    where first_page_views.page_view_rank = 1
+
+),
+
 stripe_values as (
 
     select
@@ -280,6 +386,10 @@ all_values as (
     select * from person_values
     union all
     select * from stripe_values
+    union all
+    select * from invoice_stage_values
+    union all
+    select * from page_values
     union all
     select * from opportunity_values
 

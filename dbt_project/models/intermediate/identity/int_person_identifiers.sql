@@ -3,6 +3,9 @@
     record id), with the keys identity resolution matches on. Records merged away in their
     source (Salesforce master_record_id, HubSpot merged vids) are listed too, so that their
     old ids still resolve; they carry the id of the record they were merged into.
+    Records soft-deleted in their source (and not merged) are listed as well, flagged
+    is_deleted_record: a deletion does not undo what the person did while the record was
+    live (its property history, its lead conversion), so the record keeps its person.
 #}
 
 with
@@ -28,6 +31,24 @@ salesforce_merged_records as (
 hubspot_contacts as (
 
     select * from {{ ref('stg_hubspot__contacts') }}
+
+),
+
+hubspot_contacts_with_deleted as (
+
+    select * from {{ ref('base_hubspot__contacts') }}
+
+),
+
+salesforce_leads_with_deleted as (
+
+    select * from {{ ref('base_salesforce__leads') }}
+
+),
+
+salesforce_contacts_with_deleted as (
+
+    select * from {{ ref('base_salesforce__contacts') }}
 
 ),
 
@@ -222,6 +243,69 @@ hubspot_merged_contact_records as (
 
 ),
 
+-- soft-deleted in their source, not merged: still the person they were
+
+salesforce_deleted_lead_records as (
+
+    select
+        'salesforce' as source_system,
+        'lead' as source_table,
+        lead_id as source_record_id,
+        lead_email as email,
+        converted_account_id as salesforce_account_id,
+        cast(null as {{ dbt.type_string() }}) as hubspot_company_id,
+        cast(null as {{ dbt.type_string() }}) as zendesk_organization_id,
+        cast(null as {{ dbt.type_string() }}) as stripe_customer_id,
+        lead_company_name as company_name,
+        cast(null as {{ dbt.type_string() }}) as merged_into_record_id,
+        lead_created_at as first_seen_at
+    from salesforce_leads_with_deleted
+    where is_deleted
+        and merged_into_lead_id is null
+
+),
+
+salesforce_deleted_contact_records as (
+
+    select
+        'salesforce' as source_system,
+        'contact' as source_table,
+        contact_id as source_record_id,
+        contact_email as email,
+        account_id as salesforce_account_id,
+        cast(null as {{ dbt.type_string() }}) as hubspot_company_id,
+        cast(null as {{ dbt.type_string() }}) as zendesk_organization_id,
+        cast(null as {{ dbt.type_string() }}) as stripe_customer_id,
+        cast(null as {{ dbt.type_string() }}) as company_name,
+        cast(null as {{ dbt.type_string() }}) as merged_into_record_id,
+        contact_created_at as first_seen_at
+    from salesforce_contacts_with_deleted
+    where is_deleted
+        and merged_into_contact_id is null
+
+),
+
+hubspot_deleted_contact_records as (
+
+    select
+        'hubspot' as source_system,
+        'contact' as source_table,
+        cast(contact_id as {{ dbt.type_string() }}) as source_record_id,
+        contact_email as email,
+        cast(null as {{ dbt.type_string() }}) as salesforce_account_id,
+        cast(company_id as {{ dbt.type_string() }}) as hubspot_company_id,
+        cast(null as {{ dbt.type_string() }}) as zendesk_organization_id,
+        cast(null as {{ dbt.type_string() }}) as stripe_customer_id,
+        contact_company_name as company_name,
+        cast(null as {{ dbt.type_string() }}) as merged_into_record_id,
+        contact_created_at as first_seen_at
+    from hubspot_contacts_with_deleted
+    where is_deleted
+        -- a contact merged into another is listed above, with the contact it went into
+        and contact_id not in (select merged_contact_id from hubspot_contact_merges)
+
+),
+
 -- billing and support
 
 stripe_customer_records as (
@@ -262,7 +346,7 @@ zendesk_user_records as (
 
 ),
 
-unioned as (
+live_records as (
 
     select * from salesforce_lead_records
     union all
@@ -281,6 +365,24 @@ unioned as (
     select * from stripe_customer_records
     union all
     select * from zendesk_user_records
+
+),
+
+deleted_records as (
+
+    select * from salesforce_deleted_lead_records
+    union all
+    select * from salesforce_deleted_contact_records
+    union all
+    select * from hubspot_deleted_contact_records
+
+),
+
+unioned as (
+
+    select live_records.*, false as is_deleted_record from live_records
+    union all
+    select deleted_records.*, true as is_deleted_record from deleted_records
 
 ),
 
@@ -306,6 +408,7 @@ final as (
 
         ---------- booleans
         merged_into_record_id is not null as is_merged_record,
+        is_deleted_record,
 
         ---------- timestamps
         first_seen_at

@@ -31,7 +31,7 @@ segment_pages as (
 
 salesforce_leads as (
 
-    select * from {{ ref('stg_salesforce__leads') }}
+    select * from {{ ref('base_salesforce__leads') }}
 
 ),
 
