@@ -1,7 +1,8 @@
 {#
     Typing helpers for staging. Raw columns arrive as the export wrote them (often text);
     these turn them into types the same way on every adapter. A value that does not parse
-    becomes null here; the ingestion has already quarantined rows that must not load.
+    becomes null where the adapter has a non-failing cast (DuckDB try_cast, Spark
+    try_cast); elsewhere the ingestion has already quarantined rows that must not load.
 #}
 
 {% macro normalize_email(column) -%}
@@ -25,5 +26,12 @@
 {%- endmacro %}
 
 {% macro duckdb__cast_timestamp(column) -%}
-    cast(timezone('UTC', try_cast(nullif(trim(cast({{ column }} as varchar)), '') as timestamptz)) as timestamp)
+    cast(timezone('UTC', try_cast(nullif(trim(cast({{ column }} as {{ dbt.type_string() }})), '') as timestamptz)) as {{ dbt.type_timestamp() }})
+{%- endmacro %}
+
+{# Spark has no timestamp with time zone: casting an ISO 8601 string with an offset gives the
+   instant, shown in the session time zone, which the Spark profile must set to UTC
+   (spark.sql.session.timeZone). try_cast keeps the null-if-unparseable promise under ANSI mode. #}
+{% macro spark__cast_timestamp(column) -%}
+    try_cast(nullif(trim(cast({{ column }} as {{ dbt.type_string() }})), '') as {{ dbt.type_timestamp() }})
 {%- endmacro %}

@@ -51,7 +51,7 @@ final as (
         {{ dbt.dateadd(
             'second',
             'floor(' ~ dbt.safe_cast(dbt.split_part('merged_vid_entry', "':'", 2), dbt.type_bigint()) ~ ' / 1000)',
-            "cast('1970-01-01 00:00:00' as timestamp)"
+            "cast('1970-01-01 00:00:00' as " ~ dbt.type_timestamp() ~ ")"
         ) }} as merged_at
 
     from entries
