@@ -89,3 +89,43 @@ def test_regex_expectation_runs_in_duckdb_and_fails_on_a_bad_row(warehouse):
     assert not result.success
     assert result.result["observed_value"] == 1
     ds.get_engine().dispose()
+
+
+def _row_query_runs(warehouse, query: str) -> tuple[object, list[str]]:
+    """Validate one row query; return the result and every SQL statement GX sent with it."""
+    gx_duckdb.install()
+    import great_expectations as gx
+    from great_expectations.execution_engine import SqlAlchemyExecutionEngine
+
+    sent: list[str] = []
+    original = SqlAlchemyExecutionEngine.execute_query
+
+    def spy(self, query_, *args, **kwargs):
+        sent.append(str(query_))
+        return original(self, query_, *args, **kwargs)
+
+    ctx = gx.get_context(mode="ephemeral")
+    ds = ctx.data_sources.add_sql(name="w", connection_string=f"duckdb:///{warehouse}")
+    batch = ds.add_table_asset(name="t", table_name="t", schema_name="marts") \
+        .add_batch_definition_whole_table("all").get_batch()
+    SqlAlchemyExecutionEngine.execute_query = spy
+    try:
+        result = batch.validate(gx.expectations.UnexpectedRowsExpectation(unexpected_rows_query=query))
+    finally:
+        SqlAlchemyExecutionEngine.execute_query = original
+        ds.get_engine().dispose()
+    return result, [s for s in sent if "marker_column" in s]
+
+
+def test_a_clean_row_query_runs_once(warehouse):
+    """GX alone runs a row query twice (its count, then its rows); the layer runs it once."""
+    result, sent = _row_query_runs(warehouse, "select id as marker_column from {batch} where v = 'never'")
+    assert result.success and result.result["observed_value"] == 0
+    assert len(sent) == 1, sent
+
+
+def test_a_failing_row_query_reports_its_count_and_rows(warehouse):
+    result, sent = _row_query_runs(warehouse, "select id as marker_column from {batch} where v is null or id > 7")
+    assert not result.success
+    assert result.result["observed_value"] == 3
+    assert len(sent) == 2, sent  # the count, then the sample of offending rows
