@@ -70,7 +70,7 @@ MUTATIONS = [
      "(12.0 * {{ half_life_days }})",
      ["int_attribution_touches_two_touches", "int_attribution_touches_three_touches"]),
     ("intermediate/revenue/int_attribution_touches.sql",
-     r"and\s+touchpoints\.channel\s*!=\s*'internal'",
+     r"and\s+not\s+coalesce\(touchpoints\.is_internal,\s*false\)",
      "",
      ["int_attribution_touches_one_touch_takes_every_weight"]),
     ("intermediate/revenue/int_attribution_weight_sums.sql",

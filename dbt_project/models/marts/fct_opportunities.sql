@@ -37,7 +37,21 @@ funnel_stages as (
 
 leads as (
 
-    select * from {{ ref('stg_salesforce__leads') }}
+    -- with the soft-deleted ones: a lead deleted after its conversion was still converted,
+    -- and int_stage_source_values (which reads the same base model) names its person too
+    select * from {{ ref('base_salesforce__leads') }}
+
+),
+
+lead_source_channels as (
+
+    -- the governed mapping of lead source -> channel (seed channels)
+    select source_value as opportunity_lead_source, channel
+    from {{ ref('channels') }}
+    where source_system = 'salesforce'
+        and source_object = 'opportunity'
+        and source_field = 'lead_source'
+        and match_type = 'equals'
 
 ),
 
@@ -92,6 +106,8 @@ joined as (
         funnel_stages.phase_number,
         account_identity_map.account_id as conformed_account_id,
         converted_leads.person_id,
+        -- a lead source the seed does not name passes through, lower-cased
+        coalesce(lead_source_channels.channel, lower(opportunities.opportunity_lead_source)) as opportunity_channel,
         stage_summary.funnel_stage_count,
         stage_summary.sqo_at,
         stage_summary.negotiation_at,
@@ -116,6 +132,8 @@ joined as (
         and account_identity_map.source_record_id = opportunities.account_id
     left join converted_leads
         on converted_leads.opportunity_id = opportunities.opportunity_id
+    left join lead_source_channels
+        on lead_source_channels.opportunity_lead_source = opportunities.opportunity_lead_source
     left join stage_summary
         on stage_summary.opportunity_id = opportunities.opportunity_id
 
@@ -140,14 +158,7 @@ final as (
         opportunity_stage_name,
         opportunity_funnel_stage,
         opportunity_lead_source,
-        case opportunity_lead_source
-            when 'Organic Search' then 'organic_search'
-            when 'Paid Search' then 'paid_search'
-            when 'Paid Social' then 'paid_social'
-            when 'Web' then 'direct'
-            when 'Partner Referral' then 'referral'
-            else lower(opportunity_lead_source)
-        end as opportunity_channel,
+        opportunity_channel,
 
         ---------- numerics
         phase_number,

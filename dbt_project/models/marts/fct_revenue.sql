@@ -8,7 +8,13 @@
     to the month's end) and is_arr_balanced proves opening + new + expansion - contraction -
     churn = closing for every row (tested). Months run from an account's first booking or ARR
     event to the last month of the data.
+    A won opportunity with no conformed account (none named in the CRM, or one the identity
+    map does not know) still books: its bookings go to the unknown-account member below, so
+    that bookings reconcile with the CRM's closed-won amounts (the GX suite revenue).
 #}
+
+{#- the one place that names the unknown-account member; is_unknown_account flags it -#}
+{%- set unknown_account_id = "'unknown'" %}
 
 with
 
@@ -53,7 +59,7 @@ account_arr_events as (
 bookings as (
 
     select
-        account_id,
+        coalesce(account_id, {{ unknown_account_id }}) as account_id,
         cast({{ dbt.date_trunc('month', 'closed_at') }} as date) as revenue_month,
         count(*) as won_deal_count,
         sum(won_amount) as bookings_amount
@@ -228,6 +234,7 @@ final as (
         cast(renewal_count as {{ dbt.type_bigint() }}) as renewal_count,
 
         ---------- booleans
+        account_id = {{ unknown_account_id }} as is_unknown_account,
         abs(opening_arr + new_arr + expansion_arr - contraction_arr - churned_arr - closing_arr) < 0.01 as is_arr_balanced,
 
         ---------- dates

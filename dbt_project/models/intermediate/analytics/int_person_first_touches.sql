@@ -5,8 +5,8 @@
 
     A marketing touch is what attribution counts as one (int_attribution_touches): a touch
     whose kind lies in a phase that marketing owns (seeds touch_kinds -> funnel_stages ->
-    phases), not a page view continued from our own site (channel 'internal'), and with a
-    person. Ties at the same instant go to the smallest touchpoint_id, so the choice is stable.
+    phases), not a page view continued from our own site (int_touchpoints.is_internal, from
+    the seed channels), and with a person. Ties at the same instant go to the smallest touchpoint_id, so the choice is stable.
 #}
 
 with
@@ -40,7 +40,8 @@ marketing_touches as (
     inner join phases
         on phases.phase_number = touch_kinds.phase_number
     where phases.owner = 'marketing'
-        and touchpoints.channel != 'internal'
+        -- internal navigation is not a marketing touch (seed channels, is_internal)
+        and not coalesce(touchpoints.is_internal, false)
         and touchpoints.person_id is not null
 
 ),

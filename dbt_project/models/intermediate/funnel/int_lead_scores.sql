@@ -155,8 +155,9 @@ final as (
 
         ---------- numerics
         fit.fit_points,
-        round(current_engagement.engagement_points, 2) as engagement_points,
-        round(least(fit.fit_points + current_engagement.engagement_points, {{ scoring.max_score }}), 2) as score,
+        -- round() of a double with a scale does not exist on Postgres: round the exact numeric
+        round(cast(current_engagement.engagement_points as {{ dbt.type_numeric() }}), 2) as engagement_points,
+        round(cast(least(fit.fit_points + current_engagement.engagement_points, {{ scoring.max_score }}) as {{ dbt.type_numeric() }}), 2) as score,
         current_engagement.engagement_count,
 
         ---------- booleans

@@ -84,7 +84,8 @@ marketing_touches as (
     inner join phases
         on phases.phase_number = touch_kinds.phase_number
     where phases.owner = 'marketing'
-        and touchpoints.channel != 'internal'
+        -- internal navigation is not a marketing touch (seed channels, is_internal)
+        and not coalesce(touchpoints.is_internal, false)
         and touchpoints.person_id is not null
 
 ),

@@ -10,6 +10,9 @@
       sales_*/opportunity_*  Salesforce tasks and events, on an opportunity or not
     Ad platforms report clicks per campaign and day only, never per person: a paid click is
     attributable through the page view it lands on (utm_medium cpc / paid_social).
+    Every channel comes from the governed seed channels (the one place that maps source
+    values to channels and marks the internal channel); this model only derives the
+    referrer kind (none, same_site, other) that the seed maps.
 #}
 
 with
@@ -63,6 +66,12 @@ ad_campaigns as (
 
 ),
 
+channels as (
+
+    select * from {{ ref('channels') }}
+
+),
+
 person_identity_map as (
 
     select * from {{ ref('int_person_identity_map') }}
@@ -101,6 +110,76 @@ email_persons as (
 
 ),
 
+utm_medium_channels as (
+
+    select source_value as utm_medium, channel
+    from channels
+    where source_system = 'segment' and source_object = 'pages'
+        and source_field = 'utm_medium' and match_type = 'equals'
+
+),
+
+referrer_kind_channels as (
+
+    select source_value as referrer_kind, channel
+    from channels
+    where source_system = 'segment' and source_object = 'pages'
+        and source_field = 'referrer' and match_type = 'referrer_kind'
+
+),
+
+page_referrer_kinds as (
+
+    -- the referrer's class; a referrer on the page's own host is our own navigation
+    select
+        page_view_id,
+        case
+            when page_referrer is null or page_referrer = '' then 'none'
+            when {{ dbt.split_part('page_referrer', "'/'", 3) }} = {{ dbt.split_part('page_url', "'/'", 3) }}
+                then 'same_site'
+            else 'other'
+        end as referrer_kind
+    from pages
+
+),
+
+page_referrer_patterns as (
+
+    -- external referrers that the seed names by a pattern (search engines); min() keeps
+    -- one row per page view should two patterns match
+    select
+        pages.page_view_id,
+        min(channels.channel) as channel
+    from pages
+    inner join channels
+        on channels.source_system = 'segment'
+        and channels.source_object = 'pages'
+        and channels.source_field = 'referrer'
+        and channels.match_type = 'contains'
+        and pages.page_referrer like {{ dbt.concat(["'%'", 'channels.source_value', "'%'"]) }}
+    group by pages.page_view_id
+
+),
+
+internal_channels as (
+
+    -- the channel of our own site's navigation: not a marketing touch downstream
+    select distinct channel
+    from channels
+    where is_internal
+
+),
+
+object_channels as (
+
+    -- sources whose every record (or every value of one field) means one channel
+    select source_object, source_field, source_value, channel
+    from channels
+    where match_type in ('every_record', 'equals')
+        and source_object in ('email_event', 'contact_form_submission', 'campaign_member', 'task', 'event')
+
+),
+
 page_touches as (
 
     select
@@ -115,19 +194,13 @@ page_touches as (
             when pages.utm_medium = 'email'
                 then {{ dbt.concat(["'hubspot:'", dbt.safe_cast('email_campaigns.email_campaign_id', dbt.type_string())]) }}
         end as campaign_key,
-        case
-            when pages.utm_medium = 'cpc' then 'paid_search'
-            when pages.utm_medium in ('paid_social', 'social', 'paid-social') then 'paid_social'
-            when pages.utm_medium = 'email' then 'email'
-            when pages.utm_medium is not null then pages.utm_medium
-            when pages.page_referrer is null or pages.page_referrer = '' then 'direct'
-            when {{ dbt.split_part('pages.page_referrer', "'/'", 3) }} = {{ dbt.split_part('pages.page_url', "'/'", 3) }}
-                then 'internal'
-            when pages.page_referrer like '%google.%' or pages.page_referrer like '%bing.%'
-                or pages.page_referrer like '%duckduckgo.%' or pages.page_referrer like '%yahoo.%'
-                then 'organic_search'
-            else 'referral'
-        end as channel,
+        -- the utm_medium's channel, else the utm_medium itself, else the referrer's
+        coalesce(
+            utm_medium_channels.channel,
+            pages.utm_medium,
+            case when page_referrer_kinds.referrer_kind = 'other' then page_referrer_patterns.channel end,
+            referrer_kind_channels.channel
+        ) as channel,
         pages.utm_source,
         pages.utm_medium,
         pages.utm_campaign,
@@ -142,6 +215,14 @@ page_touches as (
         on anonymous_map.source_system = 'segment'
         and anonymous_map.source_table = 'anonymous_id'
         and anonymous_map.source_record_id = pages.anonymous_id
+    left join utm_medium_channels
+        on utm_medium_channels.utm_medium = pages.utm_medium
+    left join page_referrer_kinds
+        on page_referrer_kinds.page_view_id = pages.page_view_id
+    left join page_referrer_patterns
+        on page_referrer_patterns.page_view_id = pages.page_view_id
+    left join referrer_kind_channels
+        on referrer_kind_channels.referrer_kind = page_referrer_kinds.referrer_kind
     left join ad_campaigns
         on ad_campaigns.utm_campaign = pages.utm_campaign
         and ad_campaigns.utm_source = pages.utm_source
@@ -161,13 +242,17 @@ email_touches as (
         email_persons.person_id,
         cast(null as {{ dbt.type_string() }}) as salesforce_account_id,
         {{ dbt.concat(["'hubspot:'", dbt.safe_cast('email_events.email_campaign_id', dbt.type_string())]) }} as campaign_key,
-        'email' as channel,
+        object_channels.channel,
         cast(null as {{ dbt.type_string() }}) as utm_source,
         cast(null as {{ dbt.type_string() }}) as utm_medium,
         cast(null as {{ dbt.type_string() }}) as utm_campaign,
         email_events.email_event_type as touch_detail,
         email_events.email_event_at as occurred_at
     from email_events
+    left join object_channels
+        on object_channels.source_object = 'email_event'
+        and object_channels.source_field = 'type'
+        and object_channels.source_value = email_events.email_event_type
     left join email_persons
         on email_persons.email = email_events.email_event_recipient
     where email_events.email_event_type in ('OPEN', 'CLICK')
@@ -184,13 +269,16 @@ form_touches as (
         person_identity_map.person_id,
         cast(null as {{ dbt.type_string() }}) as salesforce_account_id,
         cast(null as {{ dbt.type_string() }}) as campaign_key,
-        'form' as channel,
+        object_channels.channel,
         cast(null as {{ dbt.type_string() }}) as utm_source,
         cast(null as {{ dbt.type_string() }}) as utm_medium,
         cast(null as {{ dbt.type_string() }}) as utm_campaign,
         form_submissions.form_title as touch_detail,
         form_submissions.form_submitted_at as occurred_at
     from form_submissions
+    left join object_channels
+        on object_channels.source_object = 'contact_form_submission'
+        and object_channels.source_field = 'every_record'
     left join person_identity_map
         on person_identity_map.source_system = 'hubspot'
         and person_identity_map.source_table = 'contact'
@@ -207,13 +295,16 @@ campaign_touches as (
         person_identity_map.person_id,
         cast(null as {{ dbt.type_string() }}) as salesforce_account_id,
         {{ dbt.concat(["'salesforce:'", 'campaign_members.campaign_id']) }} as campaign_key,
-        'campaign' as channel,
+        object_channels.channel,
         cast(null as {{ dbt.type_string() }}) as utm_source,
         cast(null as {{ dbt.type_string() }}) as utm_medium,
         cast(null as {{ dbt.type_string() }}) as utm_campaign,
         campaign_members.campaign_member_status as touch_detail,
         campaign_members.campaign_member_created_at as occurred_at
     from campaign_members
+    left join object_channels
+        on object_channels.source_object = 'campaign_member'
+        and object_channels.source_field = 'every_record'
     left join person_identity_map
         on person_identity_map.source_system = 'salesforce'
         and person_identity_map.source_table = case when campaign_members.contact_id is not null then 'contact' else 'lead' end
@@ -230,13 +321,16 @@ task_touches as (
         person_identity_map.person_id,
         tasks.account_id as salesforce_account_id,
         cast(null as {{ dbt.type_string() }}) as campaign_key,
-        'sales' as channel,
+        object_channels.channel,
         cast(null as {{ dbt.type_string() }}) as utm_source,
         cast(null as {{ dbt.type_string() }}) as utm_medium,
         cast(null as {{ dbt.type_string() }}) as utm_campaign,
         tasks.task_type as touch_detail,
         tasks.task_created_at as occurred_at
     from tasks
+    left join object_channels
+        on object_channels.source_object = 'task'
+        and object_channels.source_field = 'every_record'
     left join person_identity_map
         on person_identity_map.source_system = 'salesforce'
         and person_identity_map.source_table in ('lead', 'contact')
@@ -253,13 +347,16 @@ event_touches as (
         person_identity_map.person_id,
         events.account_id as salesforce_account_id,
         cast(null as {{ dbt.type_string() }}) as campaign_key,
-        'sales' as channel,
+        object_channels.channel,
         cast(null as {{ dbt.type_string() }}) as utm_source,
         cast(null as {{ dbt.type_string() }}) as utm_medium,
         cast(null as {{ dbt.type_string() }}) as utm_campaign,
         events.event_subject as touch_detail,
         coalesce(events.event_started_at, events.event_created_at) as occurred_at
     from events
+    left join object_channels
+        on object_channels.source_object = 'event'
+        and object_channels.source_field = 'every_record'
     left join person_identity_map
         on person_identity_map.source_system = 'salesforce'
         and person_identity_map.source_table in ('lead', 'contact')
@@ -294,6 +391,7 @@ final as (
         coalesce(account_identity_map.account_id, person_accounts.account_id) as account_id,
         touches.campaign_key,
         touches.channel,
+        internal_channels.channel is not null as is_internal,
         touches.utm_source,
         touches.utm_medium,
         touches.utm_campaign,
@@ -306,6 +404,8 @@ final as (
         and account_identity_map.source_record_id = touches.salesforce_account_id
     left join person_accounts
         on person_accounts.person_id = touches.person_id
+    left join internal_channels
+        on internal_channels.channel = touches.channel
 
 )
 

@@ -2,8 +2,9 @@
     Conversion between adjacent funnel stages, by monthly cohort and channel. One row per
     (entity type, from-stage, cohort month, channel) with at least one entry.
 
-      adjacent   each stage and the next one in stage_order of the governed seed
-                 funnel_stages (so the pairs follow the seed, never a list here)
+      adjacent   each stage and its next_stage in the governed seed funnel_stages (so
+                 the pairs follow the seed, never a list here: won -> onboarding, and
+                 no pair from an exit stage such as lost)
       cohort     the month the entity first entered the from-stage (fct_stage_transitions)
       channel    the channel of the first marketing touch of the person
                  (int_person_first_touches); for an opportunity, of its contact person;
@@ -35,12 +36,14 @@ funnel_stages as (
 stage_pairs as (
 
     select
-        funnel_stage as from_stage,
-        stage_order as from_stage_order,
-        phase_number as from_phase_number,
-        lead(funnel_stage) over (order by stage_order) as to_stage,
-        lead(phase_number) over (order by stage_order) as to_phase_number
-    from funnel_stages
+        from_stages.funnel_stage as from_stage,
+        from_stages.stage_order as from_stage_order,
+        from_stages.phase_number as from_phase_number,
+        to_stages.funnel_stage as to_stage,
+        to_stages.phase_number as to_phase_number
+    from funnel_stages as from_stages
+    inner join funnel_stages as to_stages
+        on to_stages.funnel_stage = from_stages.next_stage
 
 ),
 
@@ -77,8 +80,6 @@ cohort_entries as (
         on stage_pairs.from_stage = first_entries.funnel_stage
     left join first_touches
         on first_touches.person_id = first_entries.person_id
-    -- the last stage of the funnel has no next stage to convert to
-    where stage_pairs.to_stage is not null
 
 ),
 

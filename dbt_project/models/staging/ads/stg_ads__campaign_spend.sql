@@ -22,7 +22,8 @@ renamed as (
         utm_campaign,
 
         ---------- numerics
-        {{ dbt.safe_cast('spend', dbt.type_float()) }} as spend,
+        -- money is exact: numeric, never a (32-bit on DuckDB) float
+        {{ dbt.safe_cast('spend', dbt.type_numeric()) }} as spend,
         {{ dbt.safe_cast('clicks', dbt.type_bigint()) }} as clicks,
         {{ dbt.safe_cast('impressions', dbt.type_bigint()) }} as impressions,
 
