@@ -542,3 +542,26 @@ def test_distinct_accounts_have_distinct_names_and_domains(tmp_path):
     accounts = pq.read_table(tmp_path / "truth" / "accounts.parquet").to_pylist()
     assert len({a["domain"] for a in accounts}) == len(accounts)
     assert len({a["name"].lower() for a in accounts}) == len(accounts)
+
+
+def test_every_opportunity_moves_forward_through_its_stages(tmp_path):
+    """Moving a stage's time into working hours must never put it before the stage it follows.
+
+    It did at scale 110 (two opportunities of 16,000 entered Needs Analysis after Proposal
+    on the same day), and the audit's stage-order suite then refused the publish; scale 20
+    is the smallest company where the old code produced such an opportunity.
+    """
+    import pyarrow.parquet as pq
+
+    truth = tmp_path / "truth"
+    generate_company(tmp_path / "landing", truth, scale=20, seed=42)
+    timeline = pq.read_table(truth / "opportunity_stage_timeline.parquet").to_pylist()
+    order = {name: k for k, name in enumerate(V.SALESFORCE_OPPORTUNITY_STAGES)}
+    by_opportunity: dict[str, list] = {}
+    for row in sorted(timeline, key=lambda r: (r["opportunity_id"], r["entered_at"])):
+        by_opportunity.setdefault(row["opportunity_id"], []).append(row["stage_name"])
+    backward = [
+        (opportunity, stages) for opportunity, stages in by_opportunity.items()
+        if any(order[b] < order[a] for a, b in zip(stages, stages[1:]) if "Closed" not in b)
+    ]
+    assert not backward, backward[:3]

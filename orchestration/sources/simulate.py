@@ -383,7 +383,8 @@ def simulate(scale: float = 0.1, seed: int = 42, mess: MessConfig | None = None)
         alive = go
         skip = alive & (rng.random(O) < 0.35) if k in (3, 4, 5) else np.zeros(O, bool)
         step = alive & ~skip
-        cur = np.where(step, business_time(rng, cur + d), cur)
+        # moved into working hours, a stage can land before the previous one: never let it
+        cur = np.where(step, after(business_time(rng, cur + d), cur), cur)
         cur = np.maximum(cur, np.where(step, E[:, 0] + 60 * k, cur))
         E[step, k] = cur[step]
     d = lognormal(rng, 8, 0.9, O)
