@@ -121,6 +121,29 @@ def test_jsonl_lines_that_are_not_objects_are_quarantined(tmp_path):
     assert parsed.new_columns == ["campaign_extra"]
 
 
+def test_jsonl_keys_that_first_appear_past_the_key_sample_are_still_added(tmp_path):
+    """The first lines' keys pick the extracted columns; a key that shows up only later (a
+    new column, a key in another order, a missing optional one) is caught in the same pass."""
+    from orchestration.ingestion.parse import _KEY_SAMPLE
+
+    base = {c: None for c in PAGES.columns} | {
+        "id": "p", "timestamp": "2026-06-01T10:00:00Z", "received_at": "2026-06-01T10:00:01Z",
+        "anonymous_id": "a", "url": "https://x", "path": "/",
+    }
+    lines = [json.dumps(base | {"id": f"p{i}"}) for i in range(_KEY_SAMPLE + 5)]
+    reordered = {"url": "https://y"} | {k: v for k, v in base.items() if k not in ("url", "title")}
+    lines += [json.dumps(reordered | {"id": "late-reordered"}),
+              json.dumps(base | {"id": "late-new", "late_column": "drift"})]
+    path = tmp_path / "late.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    parsed = parse_file(path, PAGES, "late.jsonl")
+    assert parsed.new_columns == ["late_column"]
+    assert parsed.rows_read == parsed.rows_accepted == len(lines)
+    rows = {r["id"]: r for r in parsed.accepted.to_pylist() if r["id"].startswith("late")}
+    assert rows["late-new"]["late_column"] == "drift" and rows["late-new"]["_landing_line"] == len(lines)
+    assert rows["late-reordered"]["url"] == "https://y" and rows["late-reordered"]["late_column"] is None
+
+
 def test_parquet_with_a_wrong_type_quarantines_rows_by_row_number(tmp_path):
     columns = {c: pa.array([None, None], pa.string()) for c in USAGE.columns}
     columns |= {

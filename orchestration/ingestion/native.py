@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 
 import duckdb
@@ -24,6 +25,7 @@ import pyarrow as pa
 from orchestration.ingestion.ledger import (
     LEDGER_TABLE,
     QUARANTINE_TABLE,
+    FilePlan,
     LedgerEntry,
     describe,
     plan_files,
@@ -145,28 +147,42 @@ def load_system(
     schema = f"raw_{system}"
     load_id = f"{time.time():.6f}"
     loads = []
-    with duckdb.connect(str(settings.warehouse_path)) as con:
+    folders = {t.table: settings.landing_dir / t.system / t.table for t in tables}
+    paths = {t.table: sorted(folders[t.table].glob(f"*.{t.ext}")) if folders[t.table].is_dir() else [] for t in tables}
+    # Checksums and line counts run in a thread beside DuckDB (hashlib and file reads
+    # release the GIL, DuckDB too): a new file is parsed while it is still being hashed.
+    with duckdb.connect(str(settings.warehouse_path)) as con, ThreadPoolExecutor(1) as hasher:
         con.execute(f"create schema if not exists {schema}").fetchall()
         ledger = read_ledger(con, schema)
+        described = {
+            path: hasher.submit(describe, path, settings.landing_dir) for t in tables for path in paths[t.table]
+        }
         for table in tables:
-            folder = settings.landing_dir / table.system / table.table
-            paths = sorted(folder.glob(f"*.{table.ext}")) if folder.is_dir() else []
-            load = new_load(table, plan_files([describe(p, settings.landing_dir) for p in paths], ledger))
+            relative = {path: path.relative_to(settings.landing_dir).as_posix() for path in paths[table.table]}
+            # a file under a new name loads whatever its checksum; a known name needs it
+            known = plan_files([described[p].result() for p in paths[table.table] if relative[p] in ledger], ledger)
+            retried = {f.path for f in known.to_load}
+            to_parse = [p for p in paths[table.table] if relative[p] not in ledger or p in retried]
             # Parse outside the transaction: rows of a table created inside one carry
             # transaction-local row ids, and the parser numbers lines by row id.
-            kept = []
-            for index, landing_file in enumerate(load.plan.to_load):
+            kept, parsed_files, rejected = [], [], []
+            for index, path in enumerate(to_parse):
                 try:
                     parsed = parse_file(
-                        landing_file.path, table, landing_file.relative_path, con=con,
-                        keep_as=f"_accepted_{index}", line_count=landing_file.line_count,
+                        path, table, relative[path], con=con, keep_as=f"_accepted_{index}",
+                        line_count=lambda path=path: described[path].result().line_count,
                     )
                 except FileRejected as error:
-                    load.rejected.append((landing_file, str(error)))
+                    rejected.append((described[path].result(), str(error)))
                     continue
-                load.parsed.append((landing_file, parsed))
+                parsed_files.append((described[path].result(), parsed))
                 if parsed.accepted_table is not None:  # empty and header-only files have none
                     kept.append(parsed.accepted_table)
+            load = new_load(
+                table,
+                FilePlan(to_load=[described[p].result() for p in to_parse], unchanged=known.unchanged, changed=known.changed),
+            )
+            load.parsed, load.rejected = parsed_files, rejected
             con.execute("begin transaction").fetchall()
             try:
                 union = " union all by name ".join(f"select * from {name}" for name in kept)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Callable, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -126,9 +127,12 @@ def _release(con) -> None:
         _exec(con, f"drop table if exists {name}")
 
 
-def _count_lines(path: Path, known: int | None = None) -> int:
+def _count_lines(path: Path, known=None) -> int:
     """Physical lines, counted without any parser: the independent side of the accounting
-    (`known` when the caller counted them already, with the checksum)."""
+    (`known` when the caller counted them already, with the checksum; a callable when that
+    count is still running beside the parse)."""
+    if callable(known):
+        known = known()
     if known is not None:
         return known
     return sha256_and_lines(path)[1]
@@ -144,21 +148,45 @@ _NATIVE_MATCHES = {
 }
 
 
+def _blank(text: str) -> str:
+    """`text` (not null) is empty or only blanks; trimmed only when its first character is
+    a blank (trimming every value of a column costs more than typing it)."""
+    return f"({text} = '' or (ascii({text}) in (9, 10, 11, 12, 13, 32) and trim({text}) = ''))"
+
+
+def _cast(kind: str, text: str) -> str:
+    """The contract type of `text`, null when blank or invalid (DuckDB's casts skip the
+    blanks around a value, so the text is not trimmed first)."""
+    if kind == "b":
+        return (
+            f"case when lower(trim({text})) in ('true', 't', '1', 'yes') then true "
+            f"when lower(trim({text})) in ('false', 'f', '0', 'no') then false end"
+        )
+    if kind == "s":
+        return f"cast({text} as varchar)"
+    return f"try_cast({text} as {DUCKDB_TYPES[kind]})"
+
+
 def _typed_projection(
     table: SourceTable,
     present: list[str],
     extra: list[str],
     native: dict[str, str] | None = None,
     shape_reason: str | None = None,
+    helpers: bool = False,
 ) -> tuple[str, str]:
     """SQL select list (typed contract columns + extra columns) and the reason expression.
 
     `native` gives the reader's own column types (Parquet): a column already of the
     contract's type is taken as it is, without a round trip through text.
+
+    With `helpers`, the select list also holds each typed column's text as `_src_<i>`
+    and the reason reads those and the typed columns by name (to be evaluated one
+    select above): every value is cast once, not again for its reason.
     """
     selects, reasons = [], []
     native = native or {}
-    for column in table.columns:
+    for index, column in enumerate(table.columns):
         kind = table.types[column]
         if column not in present:
             selects.append(f"cast(null as {DUCKDB_TYPES[kind]}) as {_q(column)}")
@@ -166,28 +194,29 @@ def _typed_projection(
         if native.get(column, "").upper() in _NATIVE_MATCHES[kind]:
             selects.append(f"cast({_q(column)} as {DUCKDB_TYPES[kind]}) as {_q(column)}")
             continue
-        source = f"nullif(trim(cast({_q(column)} as varchar)), '')" if kind != "s" else _q(column)
-        if kind == "b":
-            typed = (
-                f"case when lower({source}) in ('true', 't', '1', 'yes') then true "
-                f"when lower({source}) in ('false', 'f', '0', 'no') then false end"
-            )
-        elif kind == "s":
-            typed = f"cast({source} as varchar)"
+        text = f"cast({_q(column)} as varchar)"
+        typed = _cast(kind, text)
+        if helpers and kind != "s":
+            selects.append(f"{text} as _src_{index}")
+            text, typed_ref = f"_src_{index}", _q(column)
         else:
-            typed = f"try_cast({source} as {DUCKDB_TYPES[kind]})"
+            typed_ref = f"({typed})"
         selects.append(f"{typed} as {_q(column)}")
         if kind != "s":
+            # blank text is a null, not an invalid value; trimmed only on the failing rows
             reasons.append(
-                f"case when {source} is not null and ({typed}) is null then "
-                f"'column {column}: ' || {source} || ' is not a valid {TYPE_NAMES[kind]}' end"
+                f"case when {typed_ref} is null and {text} is not null and not {_blank(text)} then "
+                f"'column {column}: ' || trim({text}) || ' is not a valid {TYPE_NAMES[kind]}' end"
             )
     for key in table.primary_key:
         if key in present:
-            reasons.append(
-                f"case when nullif(trim(cast({_q(key)} as varchar)), '') is null "
-                f"then 'primary key column {key} is empty' end"
-            )
+            index = table.columns.index(key) if key in table.columns else -1
+            if helpers and index >= 0 and table.types[key] != "s":
+                empty = f"({_q(key)} is null and (_src_{index} is null or {_blank(f'_src_{index}')}))"
+            else:
+                text = f"cast({_q(key)} as varchar)"
+                empty = f"({text} is null or {_blank(text)})"
+            reasons.append(f"case when {empty} then 'primary key column {key} is empty' end")
     selects.extend(f"cast({_q(column)} as varchar) as {_q(column)}" for column in extra)
     reason = f"concat_ws('; ', {', '.join(reasons)})" if reasons else "''"
     if shape_reason:  # a line that is no record at all says only that
@@ -243,17 +272,24 @@ def _split(
     extra: list[str],
     raw_sql: str,
     shape_reason: str | None = None,
+    carry: Sequence[str] = (),
 ) -> list[dict]:
     """Type the rows of `source_sql` (which has a _landing_line column) to the contract into
     the temp table `typed`; returns the quarantined rows."""
-    select_list, reason = _typed_projection(table, present, extra, shape_reason=shape_reason)
+    select_list, reason = _typed_projection(table, present, extra, shape_reason=shape_reason, helpers=True)
+    internal = [f"_src_{i}" for i, c in enumerate(table.columns) if c in present and table.types[c] != "s"]
+    internal += [shape_reason] if shape_reason else []
+    passed = "".join(f", {c}" for c in [*carry, *([shape_reason] if shape_reason else [])])
+    typed = f"select {select_list}, ? as _landing_file, _landing_line, {raw_sql} as _source_raw{passed} from ({source_sql})"
+    # one select up, the reason reads the typed values and trimmed texts by name
+    reasoned = f"select * exclude ({', '.join(internal)}), {reason} as _reason from ({typed})" if internal else (
+        f"select *, {reason} as _reason from ({typed})"
+    )
     _exec(
         con,
+        # raw content is kept only for the rows that go to quarantine
         f"create or replace temp table typed as select * exclude (_source_raw), "
-        # raw content is rebuilt only for the rows that go to quarantine
-        f"case when _reason <> '' then _source_raw end as _raw from ("
-        f"select {select_list}, ? as _landing_file, _landing_line, {reason} as _reason, "
-        f"{raw_sql} as _source_raw from ({source_sql}))",
+        f"case when _reason <> '' then _source_raw end as _raw from ({reasoned})",
         [relative],
     )
     bad = con.execute(
@@ -358,12 +394,83 @@ def parse_csv(path: Path, table: SourceTable, relative: str, con=None, keep_as=N
 
 # --------------------------------------------------------------------------- JSON lines
 
+# lines read for the schema-drift sample: the keys of a file's first lines, checked
+# against every line in the typed pass itself (no separate pass over the keys)
+_KEY_SAMPLE = 10_000
+
+
+def _jsonl_keys(con, where: str = "") -> list[tuple[list[str], int]]:
+    """Distinct key lists of the object lines of `numbered` (most frequent first)."""
+    return con.execute(
+        f"select keys, count(*) from (select json_keys(raw) as keys from {where or 'numbered'} where is_object) "
+        "group by keys order by count(*) desc, keys"
+    ).fetchall()
+
+
+def _jsonl_typed(con, table: SourceTable, relative: str, parsed: "ParsedFile") -> list[dict]:
+    """Type the lines of `numbered` into `typed` in one JSON pass; returns the quarantine.
+
+    The keys of the first lines decide which paths are extracted (every contract column,
+    plus the new keys seen); the same pass flags every line whose keys differ from the
+    sample's usual list. Only if such a line holds a key not extracted (drift that starts
+    past the sample) is the file typed again, with the keys of all its lines.
+    """
+    sample = _jsonl_keys(con, f"(select * from numbered limit {_KEY_SAMPLE})")
+    known = list(dict.fromkeys(k for keys, _ in sample for k in keys))
+    exact = not sample or any(c not in known for c in _required(table))
+    if exact:  # nothing to go on, or a required column missing: decide on every line
+        known = list(dict.fromkeys(k for keys, _ in _jsonl_keys(con) for k in keys))
+    for attempt in (1, 2):
+        if known:
+            parsed.new_columns = _check_columns(table, relative, known)
+        # a contract column missing from the file extracts as null, as a missing key would
+        present = ([c for c in table.columns if c in known] if exact else list(table.columns)) + parsed.new_columns
+        usual = "[" + ", ".join(_literal(k) for k in sample[0][0]) + "]" if sample and not exact else None
+        quarantined = _split(
+            con, table, relative, _jsonl_source(present, usual), present, parsed.new_columns, "raw",
+            shape_reason="_shape", carry=["_odd_keys"],
+        )
+        odd = [row[0] for row in con.execute(
+            "select distinct unnest(_odd_keys) from typed where _odd_keys is not null"
+        ).fetchall()]
+        _exec(con, "alter table typed drop column _odd_keys")
+        if all(k in present for k in odd):
+            return quarantined
+        # keys past the sample that were not extracted: type the file again with all keys
+        exact = True
+        known = list(dict.fromkeys(k for keys, _ in _jsonl_keys(con) for k in keys))
+    raise AssertionError("unreachable: the second attempt extracts every key")
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _jsonl_source(present: list[str], usual: str | None) -> str:
+    """SQL over `numbered`: the extracted values of `present`, the line's shape problem,
+    and `_odd_keys` (the keys of a line whose key list is not the `usual` one)."""
+    paths = ", ".join("'$." + json.dumps(c).replace("'", "''") + "'" for c in present)
+    extracted = "".join(f"values[{i + 1}] as {_q(c)}, " for i, c in enumerate(present))
+    shape = (
+        "case when not is_object then case when coalesce(json_valid(raw), false) "
+        "then 'line is JSON but not an object' else 'malformed JSON' end end"
+    )
+    odd = (
+        f"case when is_object and json_keys(raw) <> {usual} then json_keys(raw) end"
+        if usual else "cast(null as varchar[])"
+    )
+    values = f"case when is_object then json_extract_string(raw, [{paths}]) end" if present else "null"
+    return (
+        f"select {extracted}_landing_line, raw, {shape} as _shape, {odd} as _odd_keys from "
+        f"(select {values} as values, _landing_line, raw, is_object from numbered)"
+    )
+
+
 
 def parse_jsonl(path: Path, table: SourceTable, relative: str, con=None, keep_as=None, line_count=None) -> ParsedFile:
     parsed = ParsedFile(relative)
     if path.stat().st_size == 0:
         return parsed
-    physical = _count_lines(path, line_count)
     with _session(con) as con:
         _exec(
             con,
@@ -378,13 +485,14 @@ def parse_jsonl(path: Path, table: SourceTable, relative: str, con=None, keep_as
             "from rejects group by line order by line"
         ).fetchall()
         n_rows = con.execute("select count(*) from lines").fetchall()[0][0]
+        # asked only now: the count may have been running beside the read
+        physical = _count_lines(path, line_count)
         if n_rows + len(rejects) != physical:
             raise RuntimeError(
                 f"{relative}: read {n_rows} lines and rejected {len(rejects)} of {physical}; "
                 "refusing to load a file whose lines cannot all be accounted for"
             )
-        # a view, not a copy of the lines; JSON is parsed in two passes only: the keys
-        # (schema drift), then the typed extraction, which also flags non-records
+        # a view, not a copy of the lines (blank lines are neither rows nor quarantined)
         _exec(
             con,
             "create or replace temp view numbered as select raw, _landing_line, "
@@ -394,35 +502,9 @@ def parse_jsonl(path: Path, table: SourceTable, relative: str, con=None, keep_as
             "from " + _numbered(con, "lines", [r[0] for r in rejects], first_line=1)
             + " where not (raw is null or raw = '' or (ascii(raw) in (9, 13, 32) and trim(raw) = ''))",
         )
-        blank = con.execute(
-            "select count(*) from lines where raw is null or raw = '' or (ascii(raw) in (9, 13, 32) and trim(raw) = '')"
-        ).fetchall()[0][0]
-        parsed.rows_read = physical - blank
-        keys = [
-            row[0]
-            for row in con.execute(
-                "select distinct unnest(json_keys(raw)) from numbered where is_object"
-            ).fetchall()
-        ]
-        if keys:
-            parsed.new_columns = _check_columns(table, relative, keys)
-        present = [c for c in table.columns if c in keys] + parsed.new_columns
-        paths = ", ".join("'$." + json.dumps(c).replace("'", "''") + "'" for c in present)
-        extracted = ", ".join(f"values[{i + 1}] as {_q(c)}" for i, c in enumerate(present))
-        shape = (
-            "case when not is_object then case when coalesce(json_valid(raw), false) "
-            "then 'line is JSON but not an object' else 'malformed JSON' end end"
-        )
-        source_sql = (
-            f"select {extracted}{',' if present else ''} _landing_line, raw, {shape} as _shape from "
-            f"(select case when is_object then json_extract_string(raw, [{paths}]) end as values, "
-            "_landing_line, raw, is_object from numbered)"
-            if present
-            else f"select _landing_line, raw, {shape} as _shape from numbered"
-        )
-        quarantined = _split(
-            con, table, relative, source_sql, present, parsed.new_columns, "raw", shape_reason="_shape"
-        )
+        quarantined = _jsonl_typed(con, table, relative, parsed)
+        # every non-blank line is a row of `typed`: the blank ones are the rest
+        parsed.rows_read = physical - (n_rows - con.execute("select count(*) from typed").fetchall()[0][0])
         _keep_accepted(con, parsed, keep_as)
         _release(con)
     parsed.quarantined = sorted(
@@ -485,7 +567,7 @@ def parse_file(
     relative: str,
     con=None,
     keep_as: str | None = None,
-    line_count: int | None = None,
+    line_count: int | Callable[[], int] | None = None,
 ) -> ParsedFile:
     """Parse one landing file of `table`; raises FileRejected if it cannot load at all.
 
