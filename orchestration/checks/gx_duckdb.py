@@ -18,6 +18,8 @@ its rows and a sample of them, and GX runs the whole row query once for each. On
 10M-touch-event company that made the suites 3.8x the same checks hand-written. Fix: on
 DuckDB both metrics are computed together, once per expectation: the count, and only when
 it is not zero the sample (`_single_pass_unexpected_rows`); a clean check costs one query.
+Likewise GX reflects a table's columns (two catalog queries) for every suite that guards
+it; on DuckDB the layer keeps them per connection (`_reflect_each_table_once`).
 
 Everything still executes as SQL in the warehouse; nothing is loaded into pandas.
 """
@@ -61,7 +63,30 @@ def install() -> None:
     if "duckdb" not in [str(getattr(d, "value", d)) for d in dialects]:
         engine._PERSISTED_CONNECTION_DIALECTS = (*dialects, _DialectName("duckdb"))
     _single_pass_unexpected_rows()
+    _reflect_each_table_once()
     _installed = True
+
+
+# per execution engine: (table, schema) -> column metadata; an engine lives for one run of suites
+_columns: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _reflect_each_table_once() -> None:
+    from great_expectations.expectations.metrics.table_metrics import table_column_types
+
+    original = table_column_types.get_sqlalchemy_column_metadata
+
+    @functools.wraps(original)
+    def cached(execution_engine, table_selectable, schema_name=None):
+        if execution_engine.dialect_name != "duckdb":
+            return original(execution_engine, table_selectable, schema_name)
+        known = _columns.setdefault(execution_engine, {})
+        key = (str(table_selectable), schema_name)
+        if key not in known:
+            known[key] = original(execution_engine, table_selectable, schema_name)
+        return known[key]
+
+    table_column_types.get_sqlalchemy_column_metadata = cached
 
 
 # per execution engine: row query -> (count, sample rows), kept until the other metric reads it
