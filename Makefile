@@ -54,4 +54,4 @@ bench: venv
 	$(PY) -m bench.run
 
 clean:
-	rm -rf target logs .warehouse data dagster_home/storage dagster_home/logs dagster_home/history dagster_home/schedules
+	rm -rf target logs .warehouse data .artifacts dagster_home/storage dagster_home/logs dagster_home/history dagster_home/schedules

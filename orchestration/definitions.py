@@ -3,6 +3,12 @@
     landing files --(dlt)--> raw --(dbt)--> staging --> intermediate --> marts
         --(GX suites, blocking)--> published (the analysts' copy, swapped in atomically)
 
+Operations (orchestration/schedules.py): a daily schedule and a weekly full refresh over
+every asset and check, the landing-zone sensor for files that arrive in between, freshness
+policies on the raw tables and the marts, retries with exponential backoff, and one
+concurrency pool (`duckdb_writers`, limit 1 in dagster_home/dagster.yaml) for every step
+that writes the warehouse.
+
 `defs` is what `dagster dev` / `make ui` loads; tests build their own with
 `build_definitions(Settings)` pointing at a temporary warehouse.
 """
@@ -12,7 +18,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from dagster import Definitions, in_process_executor
+from dagster import AssetSpec, Definitions, in_process_executor, map_asset_specs
 from dagster_dbt import DbtCliResource
 from dagster_dlt import DagsterDltResource
 
@@ -21,6 +27,7 @@ from orchestration.dbt.assets import build_dbt_assets, dbt_project
 from orchestration.ingestion.assets import build_ingestion_assets
 from orchestration.ingestion.sensor import build_landing_sensor
 from orchestration.publish.assets import build_publish_assets
+from orchestration.schedules import JOBS, SCHEDULES, daily_refresh_job, with_freshness_policies
 from orchestration.settings import Settings
 
 
@@ -28,14 +35,26 @@ def build_definitions(settings: Settings | None = None) -> Definitions:
     settings = settings or Settings.from_env()
     settings.export_to_environment()
     project = dbt_project(settings)
-    dbt_models = build_dbt_assets(project)
+    dbt_models = build_dbt_assets(project, settings)
     marts = sorted((key for key in dbt_models.keys if key.path[0] == "marts"), key=lambda k: k.to_user_string())
     # the audit that gates the publish: every GX suite, and every dbt test on a mart
     audit = [*suite_check_keys(settings), *(c for c in dbt_models.check_keys if c.asset_key in marts)]
+    # kind `great_expectations` marks every asset a GX suite guards: `kind:great_expectations`
+    # in the UI lists what the agreed definitions are audited on
+    guarded = {key.asset_key for key in suite_check_keys(settings)}
+
+    def mark_guarded(spec: AssetSpec) -> AssetSpec:
+        return spec.merge_attributes(kinds={"great_expectations"}) if spec.key in guarded else spec
+
+    dbt_models = map_asset_specs(mark_guarded, [dbt_models])[0]
     return Definitions(
-        assets=[*build_ingestion_assets(settings), dbt_models, build_publish_assets(settings, marts, audit)],
+        assets=with_freshness_policies(
+            [*build_ingestion_assets(settings), dbt_models, build_publish_assets(settings, marts, audit)]
+        ),
         asset_checks=build_suite_checks(settings),
-        sensors=[build_landing_sensor(settings)],
+        jobs=list(JOBS),
+        schedules=list(SCHEDULES),
+        sensors=[build_landing_sensor(settings, job_name=daily_refresh_job.name)],
         resources={
             "dbt": DbtCliResource(
                 project_dir=project,

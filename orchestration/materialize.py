@@ -6,6 +6,9 @@ from dataclasses import dataclass, field
 
 from dagster import DagsterInstance, Definitions, ExecuteInProcessResult, materialize
 
+from orchestration.settings import Settings
+from orchestration.warehouse_lock import warehouse_lock
+
 
 @dataclass
 class RunSummary:
@@ -19,14 +22,18 @@ class RunSummary:
 def materialize_all(
     defs: Definitions, instance: DagsterInstance, log_level: str = "INFO"
 ) -> tuple[ExecuteInProcessResult, RunSummary]:
-    result = materialize(
-        assets=[*defs.assets, *(defs.asset_checks or [])],
-        resources=defs.resources,
-        instance=instance,
-        raise_on_error=False,
-        tags={"revenue_cycle/trigger": "materialize_all"},
-        run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
-    )
+    # Two runs started at once (two processes) would otherwise meet in the DuckDB file and
+    # the second fail on its lock: the whole run waits for the warehouse instead. The
+    # definitions exported their settings to the environment (build_definitions).
+    with warehouse_lock(Settings.from_env().warehouse_path):
+        result = materialize(
+            assets=[*defs.assets, *(defs.asset_checks or [])],
+            resources=defs.resources,
+            instance=instance,
+            raise_on_error=False,
+            tags={"revenue_cycle/trigger": "materialize_all"},
+            run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
+        )
     evaluations = result.get_asset_check_evaluations()
     summary = RunSummary(
         success=result.success,

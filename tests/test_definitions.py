@@ -98,3 +98,27 @@ def test_every_warehouse_writer_shares_one_pool_of_size_one(dbt_manifest):
     instance = yaml.safe_load((REPO_ROOT / "dagster_home" / "dagster.yaml").read_text())
     assert instance["concurrency"]["pools"]["default_limit"] == 1
     assert instance["telemetry"]["enabled"] is False
+
+
+def test_every_asset_carries_governance_metadata(dbt_manifest):
+    """What a reviewer reads in the UI without the code: description, owner, group, kinds;
+    dbt models add their column schema and a link to their SQL."""
+    teams = {"team:marketing", "team:sales", "team:customer_success", "team:revenue_operations", "team:data_platform"}
+    _, graph = _graph()
+    groups = set()
+    for key in graph.materializable_asset_keys:
+        node = graph.get(key)
+        label = key.to_user_string()
+        assert node.description, label
+        assert node.owners and set(node.owners) <= teams, (label, node.owners)
+        assert node.group_name and node.group_name != "default", label
+        assert node.kinds, label
+        groups.add(node.group_name)
+        if "dbt" in node.kinds:
+            assert "dagster/code_references" in node.metadata, label
+            if key.path[0] != "governance":
+                assert "dagster/column_schema" in node.metadata, label
+    assert {"salesforce", "hubspot", "segment", "ads", "stripe", "product", "zendesk",
+            "staging", "revenue_cycle", "marts", "published", "governance"} <= groups
+    owners = {owner for key in graph.materializable_asset_keys for owner in graph.get(key).owners}
+    assert owners == teams

@@ -23,6 +23,7 @@ from dagster import (
 )
 
 from orchestration.checks.suites import SuiteFile, suite_files
+from orchestration.ingestion.assets import WAREHOUSE_WRITERS_POOL
 from orchestration.settings import Settings
 
 
@@ -66,7 +67,7 @@ def build_suite_checks(settings: Settings) -> list[AssetChecksDefinition]:
         specs=[_spec(settings, s) for s in suites.values()],
         can_subset=True,
         description="Every Great Expectations suite of expectations/, validated as SQL in the warehouse.",
-        pool="duckdb_writers",
+        pool=WAREHOUSE_WRITERS_POOL,
     )
     def _checks(context: AssetCheckExecutionContext) -> Iterator[AssetCheckResult]:
         from orchestration.checks.suites import run_suites

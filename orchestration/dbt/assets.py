@@ -1,16 +1,50 @@
-"""The dbt project as Dagster assets (models, seeds) and asset checks (dbt tests)."""
+"""The dbt project as Dagster assets (models, seeds) and asset checks (dbt tests).
 
+One `dbt build` per run step. Each built model reports its row count, its column schema
+(types as built, descriptions and tags such as `pii` from the YAML) and its column-level
+lineage (sqlglot over the compiled SQL), so a reviewer sees them in the UI. On DuckDB they
+are read once dbt has exited (it holds the write lock), in one read-only connection
+(orchestration/dbt/metadata.py); other targets use dagster-dbt's own fetchers.
+"""
 
-from dagster import AssetExecutionContext, AssetsDefinition
+# no `from __future__ import annotations`: Dagster reads the config class from the
+# asset function's annotations at definition time
+import re
+from contextlib import nullcontext
+from pathlib import Path
+
+from dagster import AssetExecutionContext, AssetsDefinition, Config, Failure
 from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
+from pydantic import Field
 
+from orchestration.dbt.metadata import with_warehouse_metadata
+from orchestration.dbt.target_cleanup import clean_dbt_run_folders
 from orchestration.dbt.translator import RevenueCycleTranslator
 from orchestration.ingestion.assets import WAREHOUSE_WRITERS_POOL
+from orchestration.schedules import DBT_OP_NAME, RETRY_POLICY
 from orchestration.settings import Settings
+from orchestration.warehouse_lock import warehouse_lock
+
+# Errors worth a retry: the warehouse file held by another process, an interrupted
+# connection. Everything else (a failing test, SQL that does not compile, an unmapped stage
+# value) fails the same way again, so it fails at once.
+_TRANSIENT = re.compile(
+    r"could not set lock|conflicting lock|database is locked|resource temporarily unavailable"
+    r"|connection (?:refused|reset|timed out)|timeout expired",
+    re.IGNORECASE,
+)
 
 
 class ManifestMissing(RuntimeError):
     pass
+
+
+class DbtBuildConfig(Config):
+    full_refresh: bool = Field(
+        default=False,
+        description="Run `dbt build --full-refresh`: rebuild incremental models from the raw layer "
+        "(the weekly_full_refresh job sets it).",
+    )
 
 
 def dbt_project(settings: Settings) -> DbtProject:
@@ -21,7 +55,27 @@ def dbt_project(settings: Settings) -> DbtProject:
     )
 
 
-def build_dbt_assets(project: DbtProject) -> AssetsDefinition:
+def dbt_build_args(config: DbtBuildConfig) -> list[str]:
+    return ["build", *(["--full-refresh"] if config.full_refresh else [])]
+
+
+def release_duckdb_connection() -> None:
+    """Close the DuckDB database dbt-duckdb opened in this process (dagster-dbt's metadata
+    queries): DuckDB allows one process per file, so an open handle here would lock out
+    the next dbt subprocess, and a later read-only connection would be refused."""
+    try:
+        from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+    except ImportError:  # another adapter: its connections do not lock files
+        return
+    environment = DuckDBConnectionManager._ENV
+    if environment is not None:
+        try:
+            environment.close()
+        finally:
+            DuckDBConnectionManager.close_all_connections()
+
+
+def build_dbt_assets(project: DbtProject, settings: Settings | None = None) -> AssetsDefinition:
     # The manifest is prepared by `make prepare` / `python -m orchestration.prepare`:
     # parsing dbt at import time would cost seconds on every load of the code location.
     if not project.manifest_path.exists():
@@ -29,15 +83,48 @@ def build_dbt_assets(project: DbtProject) -> AssetsDefinition:
             f"{project.manifest_path} does not exist: run `make prepare` "
             "(or `python -m orchestration.prepare`) to parse the dbt project first."
         )
+    target_dir = Path(project.manifest_path).parent
+    translator = RevenueCycleTranslator()
 
     @dbt_assets(
         manifest=project.manifest_path,
         project=project,
-        dagster_dbt_translator=RevenueCycleTranslator(),
-        name="dbt_revenue_cycle",
+        dagster_dbt_translator=translator,
+        name=DBT_OP_NAME,
         pool=WAREHOUSE_WRITERS_POOL,
+        retry_policy=RETRY_POLICY,
+        op_tags={"revenue_cycle/layer": "dbt"},
     )
-    def _dbt_models(context: AssetExecutionContext, dbt: DbtCliResource):
-        yield from dbt.cli(["build"], context=context).stream()
+    def _dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig):
+        duckdb_file = settings is not None and settings.dbt_target == "duckdb"
+        # one writer process per DuckDB file: wait for any other process's run to let go
+        # (orchestration/warehouse_lock.py) rather than fail on DuckDB's own lock
+        with warehouse_lock(settings.warehouse_path) if duckdb_file else nullcontext():
+            invocation = dbt.cli(dbt_build_args(config), context=context, raise_on_error=False)
+            yield from _events(context, invocation, duckdb_file)
+        error = invocation.get_error()
+        if error is not None:
+            message = str(error)
+            raise Failure(description=message, allow_retries=bool(_TRANSIENT.search(message))) from error
+
+    def _events(context: AssetExecutionContext, invocation, duckdb_file: bool):
+        try:
+            if duckdb_file:
+                yield from with_warehouse_metadata(
+                    invocation.stream(),
+                    manifest=invocation.manifest,
+                    target_path=invocation.target_path,
+                    warehouse_path=settings.warehouse_path,
+                    translator=translator,
+                    project=project,
+                    lineage_cache_path=settings.warehouse_dir / "dbt_column_lineage.json",
+                )
+            else:
+                yield from invocation.stream().fetch_row_counts().fetch_column_metadata()
+        finally:
+            release_duckdb_connection()
+            deleted = clean_dbt_run_folders(target_dir, prefix=DBT_OP_NAME)
+            if deleted:
+                context.log.info(f"removed {len(deleted)} old dbt run folder(s) from {target_dir}")
 
     return _dbt_models

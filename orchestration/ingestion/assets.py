@@ -45,6 +45,7 @@ from orchestration.ingestion.ledger import (
     read_ledger,
 )
 from orchestration.ingestion.tables import SYSTEM_DESCRIPTIONS, SYSTEM_OWNERS, tables_by_system
+from orchestration.schedules import RETRY_POLICY
 from orchestration.settings import Settings
 from orchestration.sources.schemas import SourceTable
 
@@ -486,6 +487,8 @@ def _system_assets(settings: Settings, system: str, tables: Sequence[SourceTable
         can_subset=True,
         pool=WAREHOUSE_WRITERS_POOL,
         op_tags={"revenue_cycle/layer": "raw"},
+        # a held warehouse file clears by itself; re-running loads only files not yet loaded
+        retry_policy=RETRY_POLICY,
     )
     def _assets(context: AssetExecutionContext, dlt_resource: DagsterDltResource):
         started = time.perf_counter()

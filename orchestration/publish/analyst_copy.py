@@ -18,6 +18,8 @@ from pathlib import Path
 
 import duckdb
 
+from orchestration.warehouse_lock import warehouse_lock
+
 # what the analysts' copy holds: the marts, and the definitions they were computed under
 PUBLISHED_SCHEMAS = ("marts", "governance")
 
@@ -40,6 +42,20 @@ def _quote(identifier: str) -> str:
 
 def publish(warehouse_path: Path, published_path: Path, run_id: str) -> Publication:
     """Copy the published schemas of the working warehouse into the analysts' copy, atomically."""
+    # one writer at a time: the copy reads the warehouse, which a writer process would
+    # hold; under the lock no other publish is under way, so the temporary files of a
+    # publish that was killed can go
+    with warehouse_lock(warehouse_path):
+        _remove_abandoned_copies(published_path)
+        return _publish(warehouse_path, published_path, run_id)
+
+
+def _remove_abandoned_copies(published_path: Path) -> None:
+    for leftover in published_path.parent.glob(f".{published_path.name}.*.tmp*"):
+        leftover.unlink(missing_ok=True)
+
+
+def _publish(warehouse_path: Path, published_path: Path, run_id: str) -> Publication:
     published_path.parent.mkdir(parents=True, exist_ok=True)
     staging = published_path.with_name(f".{published_path.name}.{uuid.uuid4().hex}.tmp")
     published_at = datetime.now(timezone.utc).isoformat(timespec="seconds")

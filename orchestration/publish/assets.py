@@ -15,6 +15,7 @@ from dagster import (
     AssetKey,
     AssetsDefinition,
     AssetSpec,
+    Failure,
     MaterializeResult,
     MetadataValue,
     multi_asset,
@@ -83,8 +84,11 @@ def build_publish_assets(
         problems = unaudited(context, audit_checks)
         if problems:
             shown = "; ".join(problems[:10]) + (f"; and {len(problems) - 10} more" if len(problems) > 10 else "")
-            raise PublishRefused(
-                f"the analysts' copy was left as it was: {len(problems)} audit checks have not passed: {shown}"
+            # not retryable: the audit will not pass by waiting
+            raise Failure(
+                description=f"{PublishRefused.__name__}: the analysts' copy was left as it was: "
+                f"{len(problems)} audit checks have not passed: {shown}",
+                allow_retries=False,
             )
         publication = publish(settings.warehouse_path, settings.published_path, context.run_id)
         context.log.info(f"published {len(publication.tables)} tables to {publication.path}")
