@@ -164,6 +164,12 @@ def _cast(kind: str, text: str) -> str:
         )
     if kind == "s":
         return f"cast({text} as varchar)"
+    if kind == "i":
+        # DuckDB rounds a fraction cast to an integer ('12.5' -> 13): only integral values
+        return f"case when try_cast({text} as double) = try_cast({text} as bigint) then try_cast({text} as bigint) end"
+    if kind == "f":
+        # 'NaN' and 'Infinity' cast to a double, but are no amounts
+        return f"case when isfinite(try_cast({text} as double)) then try_cast({text} as double) end"
     return f"try_cast({text} as {DUCKDB_TYPES[kind]})"
 
 
@@ -305,7 +311,8 @@ def _split(
 
 
 def _csv_header(path: Path) -> list[str]:
-    with path.open("r", encoding="utf-8", errors="replace", newline="") as handle:
+    # utf-8-sig: a byte-order mark (Excel's "CSV UTF-8") is no part of the first column's name
+    with path.open("r", encoding="utf-8-sig", errors="replace", newline="") as handle:
         first = handle.readline()
     return next(csv.reader([first]), []) if first.strip() else []
 
