@@ -25,6 +25,7 @@ from dagster import (
 from orchestration.checks.suites import SuiteFile, suite_files
 from orchestration.ingestion.assets import WAREHOUSE_WRITERS_POOL
 from orchestration.settings import Settings
+from orchestration.warehouse_lock import warehouse_lock
 
 
 def check_name(suite: SuiteFile) -> str:
@@ -74,13 +75,15 @@ def build_suite_checks(settings: Settings) -> list[AssetChecksDefinition]:
 
         selected = [suites[key] for key in suites if key in context.selected_asset_check_keys]
         docs_dir = settings.warehouse_dir / "data_docs"
-        outcomes = run_suites(
-            [s.name for s in selected],
-            settings.warehouse_path,
-            settings.expectations_dir,
-            settings.dbt_project_dir,
-            docs_dir=docs_dir,
-        )
+        # a reader, but DuckDB refuses it while another process writes: wait for the writer
+        with warehouse_lock(settings.warehouse_path):
+            outcomes = run_suites(
+                [s.name for s in selected],
+                settings.warehouse_path,
+                settings.expectations_dir,
+                settings.dbt_project_dir,
+                docs_dir=docs_dir,
+            )
         for suite, outcome in zip(selected, outcomes):
             for failure in outcome.failed:
                 context.log.error(

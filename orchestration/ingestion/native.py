@@ -33,6 +33,7 @@ from orchestration.ingestion.ledger import (
 from orchestration.ingestion.parse import DUCKDB_TYPES, FileRejected, drop_accepted, parse_file
 from orchestration.settings import Settings
 from orchestration.sources.schemas import SourceTable
+from orchestration.warehouse_lock import warehouse_lock
 
 _LEDGER_DDL = (
     "relative_path varchar, source_table varchar, size_bytes bigint, sha256 varchar, status varchar, "
@@ -151,7 +152,9 @@ def load_system(
     paths = {t.table: sorted(folders[t.table].glob(f"*.{t.ext}")) if folders[t.table].is_dir() else [] for t in tables}
     # Checksums and line counts run in a thread beside DuckDB (hashlib and file reads
     # release the GIL, DuckDB too): a new file is parsed while it is still being hashed.
-    with duckdb.connect(str(settings.warehouse_path)) as con, ThreadPoolExecutor(1) as hasher:
+    # one writer process at a time, whoever started the run (orchestration/warehouse_lock.py)
+    with warehouse_lock(settings.warehouse_path), duckdb.connect(str(settings.warehouse_path)) as con, \
+            ThreadPoolExecutor(1) as hasher:
         con.execute(f"create schema if not exists {schema}").fetchall()
         ledger = read_ledger(con, schema)
         described = {
