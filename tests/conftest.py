@@ -108,3 +108,27 @@ def build_company(root: Path, *, scale: float, seed: int, select: list[str], mes
     )
     assert build.returncode == 0, build.stdout[-4000:] + build.stderr[-4000:]
     return settings
+
+
+@pytest.fixture(scope="session")
+def materialized_company(tmp_path_factory):
+    """One small company materialized end to end through Dagster (ingestion, dbt build,
+    every GX suite, publish), shared by the tests that only read it or copy it:
+    returns (settings, instance, run id)."""
+    import dataclasses
+
+    from dagster import DagsterInstance
+
+    from orchestration.definitions import build_definitions
+    from orchestration.materialize import materialize_all
+    from orchestration.sources.generate import generate_company
+    from orchestration.sources.mess import MessConfig
+
+    root = tmp_path_factory.mktemp("company")
+    settings = make_settings(root)
+    generate_company(settings.landing_dir, settings.truth_dir, scale=0.1, seed=11,
+                     mess=dataclasses.replace(MessConfig(), unknown_stage=0.0))
+    instance = DagsterInstance.ephemeral()
+    result, summary = materialize_all(build_definitions(settings), instance, log_level="WARNING")
+    assert summary.success, f"failed steps {summary.failed_steps}, failed checks {summary.checks_failed}"
+    return settings, instance, result.run_id

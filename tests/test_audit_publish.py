@@ -20,11 +20,8 @@ from dagster import AssetSelection, DagsterInstance, materialize
 from orchestration.checks.assets import check_key
 from orchestration.checks.suites import suite_files
 from orchestration.definitions import build_definitions
-from orchestration.materialize import materialize_all
 from orchestration.publish.analyst_copy import PublishRefused, read_publication
 from orchestration.publish.assets import PUBLISHED_GROUP
-from orchestration.sources.generate import generate_company
-from orchestration.sources.mess import MessConfig
 from tests.conftest import make_settings
 
 Mutation = Callable[[duckdb.DuckDBPyConnection], object]
@@ -254,16 +251,8 @@ CASES: list[tuple[str, str, Mutation]] = [
 
 
 @pytest.fixture(scope="module")
-def clean_run(tmp_path_factory):
-    """One company, materialized end to end: returns (settings, instance, run id)."""
-    root = tmp_path_factory.mktemp("audit")
-    settings = make_settings(root)
-    generate_company(settings.landing_dir, settings.truth_dir, scale=0.1, seed=11,
-                     mess=dataclasses.replace(MessConfig(), unknown_stage=0.0))
-    instance = DagsterInstance.ephemeral()
-    result, summary = materialize_all(build_definitions(settings), instance, log_level="WARNING")
-    assert summary.success, f"failed steps {summary.failed_steps}, failed checks {summary.checks_failed}"
-    return settings, instance, result.run_id
+def clean_run(materialized_company):
+    return materialized_company
 
 
 def test_every_expectation_has_a_violating_case():

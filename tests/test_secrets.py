@@ -92,6 +92,10 @@ def test_no_code_reads_credentials_or_the_home_directory():
     assert problems == []
 
 
+# written in two parts, so this file does not match its own search once it is tracked
+ANY_ADDRESS = "0.0.0" + ".0"
+
+
 def test_every_server_binds_to_localhost():
     """`make ui` binds to 127.0.0.1; no host setting anywhere in the repository names
     another address (dagster-webserver and dbt docs serve default to 127.0.0.1 themselves)."""
