@@ -103,7 +103,7 @@ def test_every_server_binds_to_localhost():
     for path in tracked_files():
         for number, line in enumerate(path.read_text(errors="ignore").splitlines(), start=1):
             where = f"{path.relative_to(REPO)}:{number}"
-            if "0.0.0.0" in line:
+            if ANY_ADDRESS in line:
                 problems.append(f"{where}: {line.strip()}")
             for value in re.findall(r"""(?:--host[ =]|host\s*=\s*)["',\s]*([^\s"',)]+)""", line):
                 if value not in ("127.0.0.1", "localhost") and not value.startswith(("{", "$")):
