@@ -7,6 +7,7 @@ import time
 
 import duckdb
 
+from orchestration.publish.analyst_copy import read_publication
 from orchestration.settings import Settings
 
 DEMO_SCALE = 0.1
@@ -75,9 +76,16 @@ def main() -> int:
         print(f"    FAILED {check}")
     for step in summary.failed_steps:
         print(f"    failed step: {step}")
-    print(f"  warehouse: {settings.warehouse_path}")
+    print(f"  working warehouse: {settings.warehouse_path}")
+    published = read_publication(settings.published_path)
+    if published:
+        print(f"  analysts' copy:    {settings.published_path} (run {published['run_id'][:8]}, "
+              f"{published['tables']} tables, published {published['published_at']})")
+    else:
+        print(f"  analysts' copy:    not published (the audit did not pass); last good copy, if any: {settings.published_path}")
     print("  open it:   .venv/bin/python -c \"import duckdb; duckdb.connect('"
-          f"{settings.warehouse_path}', read_only=True).sql('from marts.fct_leads').show()\"")
+          f"{settings.published_path}', read_only=True).sql('from marts.fct_leads').show()\"")
+    print(f"  audit:     GX Data Docs in {settings.warehouse_dir / 'data_docs' / 'index.html'}")
     print("  the UI:    make ui   (then http://127.0.0.1:3000)")
     print("=" * 72)
     return 0 if summary.success and not summary.checks_failed else 1

@@ -277,7 +277,8 @@ def run_suites(
             for outcome in outcomes:
                 _add_unexpected_rows(con, outcome.failed, outcome.relation)
     if docs_dir is not None:
-        runtime.build_data_docs(site_names=["warehouse"])
+        with contextlib.redirect_stdout(io.StringIO()):  # the {batch} hint again, while rendering
+            runtime.build_data_docs(site_names=["warehouse"])
         index = docs_dir / "index.html"
         for outcome in outcomes:
             outcome.data_docs = str(index)
