@@ -9,6 +9,7 @@ are read once dbt has exited (it holds the write lock), in one read-only connect
 
 # no `from __future__ import annotations`: Dagster reads the config class from the
 # asset function's annotations at definition time
+import json
 import re
 from contextlib import nullcontext
 from pathlib import Path
@@ -17,7 +18,7 @@ from dagster import AssetExecutionContext, AssetsDefinition, Config, Failure
 from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
 from pydantic import Field
 
-from orchestration.dbt.metadata import with_warehouse_metadata
+from orchestration.dbt.metadata import landing_files_before_build, with_warehouse_metadata
 from orchestration.dbt.target_cleanup import clean_dbt_run_folders
 from orchestration.dbt.translator import RevenueCycleTranslator
 from orchestration.ingestion.assets import WAREHOUSE_WRITERS_POOL
@@ -100,14 +101,20 @@ def build_dbt_assets(project: DbtProject, settings: Settings | None = None) -> A
         # one writer process per DuckDB file: wait for any other process's run to let go
         # (orchestration/warehouse_lock.py) rather than fail on DuckDB's own lock
         with warehouse_lock(settings.warehouse_path) if duckdb_file else nullcontext():
+            # what the incremental models hold before the build, to report what it processed
+            before = (
+                landing_files_before_build(settings.warehouse_path, json.loads(Path(project.manifest_path).read_text()))
+                if duckdb_file
+                else None
+            )
             invocation = dbt.cli(dbt_build_args(config), context=context, raise_on_error=False)
-            yield from _events(context, invocation, duckdb_file)
+            yield from _events(context, invocation, duckdb_file, before, config.full_refresh)
         error = invocation.get_error()
         if error is not None:
             message = str(error)
             raise Failure(description=message, allow_retries=bool(_TRANSIENT.search(message))) from error
 
-    def _events(context: AssetExecutionContext, invocation, duckdb_file: bool):
+    def _events(context: AssetExecutionContext, invocation, duckdb_file: bool, before, full_refresh: bool):
         try:
             if duckdb_file:
                 yield from with_warehouse_metadata(
@@ -118,6 +125,8 @@ def build_dbt_assets(project: DbtProject, settings: Settings | None = None) -> A
                     translator=translator,
                     project=project,
                     lineage_cache_path=settings.warehouse_dir / "dbt_column_lineage.json",
+                    landing_files_before=before,
+                    full_refresh=full_refresh,
                 )
             else:
                 yield from invocation.stream().fetch_row_counts().fetch_column_metadata()

@@ -151,6 +151,54 @@ def _lineage(
     return traced
 
 
+def incremental_models(manifest: Mapping[str, Any]) -> dict[str, tuple[str, str]]:
+    """unique_id -> (schema, relation) of every incremental model that records its landing file."""
+    return {
+        unique_id: _relation(props)
+        for unique_id, props in manifest["nodes"].items()
+        if props["resource_type"] == "model"
+        and props["config"].get("materialized") == "incremental"
+        and "landing_file" in {name.lower() for name in props.get("columns") or {}}
+    }
+
+
+def landing_file_rows(con, relations: Iterable[tuple[str, str]]) -> dict[tuple[str, str], dict[str, int]]:
+    """(schema, relation) -> {landing file: rows} for those of `relations` that exist."""
+    existing = set(warehouse_columns(con))
+    counts: dict[tuple[str, str], dict[str, int]] = {}
+    for schema, name in relations:
+        if (schema, name) in existing:
+            rows = con.execute(f'select landing_file, count(*) from "{schema}"."{name}" group by landing_file').fetchall()
+            counts[(schema, name)] = {file: n for file, n in rows}
+    return counts
+
+
+def landing_files_before_build(warehouse_path: Path, manifest: Mapping[str, Any]) -> dict[tuple[str, str], dict[str, int]]:
+    """The incremental models' rows per landing file before a build (read-only, closed at once)."""
+    import duckdb
+
+    relations = incremental_models(manifest).values()
+    if not relations or not Path(warehouse_path).exists():
+        return {}
+    with duckdb.connect(str(warehouse_path), read_only=True) as con:
+        return landing_file_rows(con, relations)
+
+
+def incremental_run_metadata(
+    before: Mapping[str, int] | None, after: Mapping[str, int], full_refresh: bool
+) -> dict[str, Any]:
+    """What one run of an incremental model processed: every row on a first or full build,
+    otherwise the rows of the landing files it had not seen."""
+    rebuilt = full_refresh or before is None
+    new_files = sorted(after if rebuilt else set(after) - set(before))
+    return {
+        "incremental_mode": "full build" if rebuilt else "incremental",
+        "rows_processed": sum(after[file] for file in new_files),
+        "landing_files_processed": len(new_files),
+        "landing_files_new": new_files[:50],
+    }
+
+
 def with_warehouse_metadata(
     events: Iterable[Any],
     *,
@@ -160,9 +208,12 @@ def with_warehouse_metadata(
     translator,
     project,
     lineage_cache_path: Path | None,
+    landing_files_before: Mapping[tuple[str, str], Mapping[str, int]] | None = None,
+    full_refresh: bool = False,
 ) -> Iterator[Any]:
     """The events of a finished dbt invocation, each model's and seed's materialization
-    with its row count, column schema and column lineage added."""
+    with its row count, column schema and column lineage added; incremental models also
+    with what the run processed (`landing_files_before`: landing_files_before_build())."""
     import duckdb
 
     events = list(events)
@@ -177,6 +228,7 @@ def with_warehouse_metadata(
         return
 
     extra: dict[int, dict[str, Any]] = {}
+    incremental = incremental_models(manifest)
     with duckdb.connect(str(warehouse_path), read_only=True) as con:
         columns = warehouse_columns(con)
         for event, props in built:
@@ -187,6 +239,10 @@ def with_warehouse_metadata(
             extra[id(event)] = dict(
                 TableMetadataSet(row_count=rows, column_schema=_column_schema(props, columns[(schema, name)]))
             )
+            if props["unique_id"] in incremental:
+                after = landing_file_rows(con, [(schema, name)])[(schema, name)]
+                before = (landing_files_before or {}).get((schema, name))
+                extra[id(event)].update(incremental_run_metadata(before, after, full_refresh))
     cache = LineageCache(lineage_cache_path)
     for event, props in built:
         lineage = _lineage(props, manifest, columns, target_path, translator, project, cache)

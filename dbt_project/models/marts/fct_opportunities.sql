@@ -67,6 +67,13 @@ account_identity_map as (
 
 ),
 
+campaigns as (
+
+    -- live campaigns only: staging drops the soft-deleted ones
+    select * from {{ ref('stg_salesforce__campaigns') }}
+
+),
+
 stage_summary as (
 
     select
@@ -105,6 +112,10 @@ joined as (
         source_stage_values.funnel_stage as opportunity_funnel_stage,
         funnel_stages.phase_number,
         account_identity_map.account_id as conformed_account_id,
+        -- a campaign deleted in the CRM clears the lookup (as Salesforce does); the source
+        -- id stays in salesforce_campaign_id
+        case when campaigns.campaign_id is not null
+            then {{ dbt.concat(["'salesforce:'", 'campaigns.campaign_id']) }} end as campaign_key,
         converted_leads.person_id,
         -- a lead source the seed does not name passes through, lower-cased
         coalesce(lead_source_channels.channel, lower(opportunities.opportunity_lead_source)) as opportunity_channel,
@@ -136,6 +147,8 @@ joined as (
         on lead_source_channels.opportunity_lead_source = opportunities.opportunity_lead_source
     left join stage_summary
         on stage_summary.opportunity_id = opportunities.opportunity_id
+    left join campaigns
+        on campaigns.campaign_id = opportunities.campaign_id
 
 ),
 
@@ -149,7 +162,7 @@ final as (
         account_id as salesforce_account_id,
         person_id,
         campaign_id as salesforce_campaign_id,
-        case when campaign_id is not null then {{ dbt.concat(["'salesforce:'", 'campaign_id']) }} end as campaign_key,
+        campaign_key,
         opportunity_owner_id,
 
         ---------- strings

@@ -47,6 +47,13 @@ campaign_members as (
 
 ),
 
+campaigns as (
+
+    -- live campaigns only: staging drops the soft-deleted ones
+    select * from {{ ref('stg_salesforce__campaigns') }}
+
+),
+
 tasks as (
 
     select * from {{ ref('stg_salesforce__tasks') }}
@@ -294,7 +301,9 @@ campaign_touches as (
         campaign_members.campaign_member_id as source_record_id,
         person_identity_map.person_id,
         cast(null as {{ dbt.type_string() }}) as salesforce_account_id,
-        {{ dbt.concat(["'salesforce:'", 'campaign_members.campaign_id']) }} as campaign_key,
+        -- the response happened; a campaign deleted in the CRM since clears the lookup
+        case when campaigns.campaign_id is not null
+            then {{ dbt.concat(["'salesforce:'", 'campaigns.campaign_id']) }} end as campaign_key,
         object_channels.channel,
         cast(null as {{ dbt.type_string() }}) as utm_source,
         cast(null as {{ dbt.type_string() }}) as utm_medium,
@@ -302,6 +311,8 @@ campaign_touches as (
         campaign_members.campaign_member_status as touch_detail,
         campaign_members.campaign_member_created_at as occurred_at
     from campaign_members
+    left join campaigns
+        on campaigns.campaign_id = campaign_members.campaign_id
     left join object_channels
         on object_channels.source_object = 'campaign_member'
         and object_channels.source_field = 'every_record'

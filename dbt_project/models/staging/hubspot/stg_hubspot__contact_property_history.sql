@@ -3,6 +3,8 @@ with
 source as (
 
     select * from {{ source('hubspot', 'contact_property_history') }}
+    -- on an incremental run, only the rows of landing files not yet processed
+    {{ from_unseen_landing_files() }}
 
 ),
 
@@ -21,7 +23,10 @@ renamed as (
 
         ---------- timestamps
         {{ cast_timestamp(adapter.quote('timestamp')) }} as property_changed_at,
-        {{ cast_timestamp('_fivetran_synced') }} as property_synced_at
+        {{ cast_timestamp('_fivetran_synced') }} as property_synced_at,
+
+        ---------- lineage
+        _landing_file as landing_file
 
     from source
 
@@ -47,7 +52,8 @@ final as (
         change_source,
         change_source_id,
         property_changed_at,
-        property_synced_at
+        property_synced_at,
+        landing_file
     from versioned
     where version_number = 1
 

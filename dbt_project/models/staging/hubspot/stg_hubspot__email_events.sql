@@ -3,6 +3,8 @@ with
 source as (
 
     select * from {{ source('hubspot', 'email_event') }}
+    -- on an incremental run, only the rows of landing files not yet processed
+    {{ from_unseen_landing_files() }}
 
 ),
 
@@ -27,7 +29,10 @@ renamed as (
         ---------- timestamps
         {{ cast_timestamp('created') }} as email_event_at,
         {{ cast_timestamp('sent_by_created') }} as sent_at,
-        {{ cast_timestamp('_fivetran_synced') }} as email_event_synced_at
+        {{ cast_timestamp('_fivetran_synced') }} as email_event_synced_at,
+
+        ---------- lineage
+        _landing_file as landing_file
 
     from source
 
@@ -57,7 +62,8 @@ final as (
         is_filtered_event,
         email_event_at,
         sent_at,
-        email_event_synced_at
+        email_event_synced_at,
+        landing_file
     from versioned
     where version_number = 1
 

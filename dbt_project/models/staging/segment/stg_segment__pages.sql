@@ -3,6 +3,8 @@ with
 source as (
 
     select * from {{ source('segment', 'pages') }}
+    -- on an incremental run, only the rows of landing files not yet processed
+    {{ from_unseen_landing_files() }}
 
 ),
 
@@ -29,7 +31,10 @@ renamed as (
 
         ---------- timestamps
         {{ cast_timestamp(adapter.quote('timestamp')) }} as page_viewed_at,
-        {{ cast_timestamp('received_at') }} as page_received_at
+        {{ cast_timestamp('received_at') }} as page_received_at,
+
+        ---------- lineage
+        _landing_file as landing_file
 
     from source
 
@@ -63,7 +68,8 @@ final as (
         utm_content,
         page_context_ip,
         page_viewed_at,
-        page_received_at
+        page_received_at,
+        landing_file
     from versioned
     where version_number = 1
 
