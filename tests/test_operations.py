@@ -272,9 +272,19 @@ def _ledger(settings: Settings) -> list[tuple[str, str, int]]:
         return con.execute(f"{union} order by 1").fetchall()
 
 
-def test_daily_run_after_new_files_loads_only_them(dbt_manifest):
-    """Run 1 (the demo) loaded the initial export; a day of exports arrives; the daily job's
-    ingestion (run 2) loads exactly the new files' rows; run 3 with nothing new loads nothing."""
+@dataclasses.dataclass
+class NewDay:
+    new_files: list[str]
+    ledger_before: list
+    ledger_after: list
+    second: dict  # asset key -> materialization metadata of the daily run after the new day
+    third: dict  # the same for the ingestion of a run with nothing new
+
+
+@functools.lru_cache(maxsize=1)
+def after_one_new_day() -> NewDay:
+    """Run 1 (the demo) loaded the initial export; a day of exports arrives; the whole
+    daily job runs (run 2); then its ingestion runs again with nothing new (run 3)."""
     from orchestration.definitions import build_definitions
     from orchestration.sources.generate import append_days
 
@@ -288,48 +298,125 @@ def test_daily_run_after_new_files_loads_only_them(dbt_manifest):
         for p in settings.landing_dir.rglob("*.*")
         if p.relative_to(settings.landing_dir) not in existing
     )
-    assert new_files
-
     job = build_definitions(settings).resolve_job_def("daily_refresh")
-    # the daily job's ingestion steps (the dbt build of the demo run is not repeated here:
-    # it rebuilds from the raw layer whatever arrived)
-    raw = [k for k in job.asset_layer.selected_asset_keys if k.path[0] == "raw"]
 
-    def ingest():
+    def run(selection, label):
         started = time.perf_counter()
         with DagsterInstance.from_config(str(demo.dagster_home)) as instance:
             result = job.execute_in_process(
-                instance=instance, asset_selection=raw, tags={"revenue_cycle/trigger": "daily"},
+                instance=instance, asset_selection=selection, tags={"revenue_cycle/trigger": "daily"},
                 run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
             )
-        assert result.success
-        print(f"daily_refresh, ingestion steps: {time.perf_counter() - started:.1f} s")
+        failed = [e.asset_check_key.to_user_string() for e in result.get_asset_check_evaluations() if not e.passed]
+        assert result.success and not failed, failed
+        print(f"daily_refresh, {label}: {time.perf_counter() - started:.1f} s")
         return {
             m.asset_key: m.metadata
             for m in (e.event_specific_data.materialization for e in result.get_asset_materialization_events())
         }
 
-    second = ingest()
+    second = run(None, "the whole job after a new day")
     after = _ledger(settings)
-    added = sorted(set(after) - set(before))
-    assert set(before) <= set(after)
-    assert sorted(path for path, _, _ in added) == new_files
+    raw = [k for k in job.asset_layer.selected_asset_keys if k.path[0] == "raw"]
+    third = run(raw, "ingestion with nothing new")
+    return NewDay(new_files, before, after, second, third)
+
+
+def test_daily_run_after_new_files_loads_only_them(dbt_manifest):
+    """The daily job's ingestion (run 2) loads exactly the new files' rows; run 3 with
+    nothing new loads nothing."""
+    day = after_one_new_day()
+    assert day.new_files
+    added = sorted(set(day.ledger_after) - set(day.ledger_before))
+    assert set(day.ledger_before) <= set(day.ledger_after)
+    assert sorted(path for path, _, _ in added) == day.new_files
+    raw = {key: metadata for key, metadata in day.second.items() if key.path[0] == "raw"}
+    assert raw
     # per raw table: the files and rows this run loaded are exactly the new files'
-    for key, metadata in second.items():
+    for key, metadata in raw.items():
         system, table = key.path[1:]
-        expected = [f for f in new_files if f.startswith(f"{system}/{table}/")]
+        expected = [f for f in day.new_files if f.startswith(f"{system}/{table}/")]
         assert metadata["files_loaded"].value == expected, key
         assert metadata["files_skipped_unchanged"].value > 0, key
     # the rows this run loaded are the new files' rows, as the ledger records them per file
     new_rows = sum(rows for _, _, rows in added)
     assert new_rows > 0
-    assert sum(metadata["rows_loaded"].value for metadata in second.values()) == new_rows
+    assert sum(metadata["rows_loaded"].value for metadata in raw.values()) == new_rows
     print(f"run 2 loaded {len(added)} new files, {new_rows} rows; "
-          f"{sum(m['files_skipped_unchanged'].value for m in second.values())} known files skipped")
+          f"{sum(m['files_skipped_unchanged'].value for m in raw.values())} known files skipped")
 
-    third = ingest()
-    assert all(m["files_loaded"].value == [] and m["rows_loaded"].value == 0 for m in third.values())
-    assert _ledger(settings) == after
+    assert all(m["files_loaded"].value == [] and m["rows_loaded"].value == 0 for m in day.third.values())
+    assert _ledger(daily_run_demo().settings) == day.ledger_after
+
+
+def _incremental_models(manifest_path: Path) -> dict[str, tuple[str, str]]:
+    import json
+
+    from orchestration.dbt.metadata import incremental_models
+
+    return incremental_models(json.loads(manifest_path.read_text()))
+
+
+def test_daily_run_processes_only_the_new_files_in_the_incremental_models(dbt_manifest):
+    """Each incremental model (page views, email events, contact property history, touch
+    events) processed exactly the rows of the new day's landing files, and reports it."""
+    day = after_one_new_day()
+    settings = daily_run_demo().settings
+    models = _incremental_models(dbt_manifest)
+    assert {"stg_segment__pages", "stg_hubspot__email_events", "stg_hubspot__contact_property_history",
+            "int_touch_events"} <= {unique_id.split(".")[-1] for unique_id in models}
+    by_name = {key.path[-1]: metadata for key, metadata in day.second.items() if key.path[0] != "raw"}
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        for unique_id, (schema, name) in models.items():
+            metadata = by_name[name]
+            files = con.execute(f'select distinct landing_file from "{schema}"."{name}"').fetchall()
+            new = sorted(f for (f,) in files if f in day.new_files)
+            rows_new, rows_all = con.execute(
+                f'select count(*) filter (where landing_file in (select unnest(?))), count(*) from "{schema}"."{name}"',
+                [new],
+            ).fetchall()[0]
+            assert metadata["incremental_mode"].value == "incremental", name
+            assert metadata["landing_files_new"].value == new, name
+            assert metadata["rows_processed"].value == rows_new < rows_all, name
+            # a small company's day can bring no contact property change; the streams always do
+            if name in ("stg_segment__pages", "stg_hubspot__email_events", "int_touch_events"):
+                assert rows_new > 0, name
+            print(f"{name}: {rows_new} of {rows_all} rows processed, from {len(new)} new landing files")
+
+
+def test_incremental_models_equal_a_full_rebuild(tmp_path, dbt_manifest):
+    """After the incremental daily run, every model equals what `dbt run --full-refresh`
+    builds from the same raw layer (a copy of the warehouse): count and content hash."""
+    import subprocess
+    import sys
+
+    after_one_new_day()
+    settings = daily_run_demo().settings
+    copy = tmp_path / "full_refresh.duckdb"
+    shutil.copy(settings.warehouse_path, copy)
+    env = {**daily_run_demo().env(), "WAREHOUSE_PATH": str(copy)}
+    subprocess.run(
+        [str(Path(sys.executable).parent / "dbt"), "run", "--full-refresh", "--quiet",
+         "--project-dir", str(settings.dbt_project_dir), "--profiles-dir", str(settings.dbt_profiles_dir),
+         "--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs")],
+        env=env, check=True,
+    )
+
+    def content(path):
+        with duckdb.connect(str(path), read_only=True) as con:
+            relations = con.execute(
+                "select schema_name, table_name from duckdb_tables() where schema_name in ('staging', 'intermediate', 'marts') "
+                "union all select schema_name, view_name from duckdb_views() where schema_name in ('staging', 'intermediate', 'marts')"
+            ).fetchall()
+            return {
+                f"{schema}.{name}": con.execute(f'select count(*), sum(hash(r)) from "{schema}"."{name}" as r').fetchall()[0]
+                for schema, name in relations
+            }
+
+    incremental, rebuilt = content(settings.warehouse_path), content(copy)
+    assert len(incremental) > 50 and set(incremental) == set(rebuilt)
+    assert {k: (v, rebuilt[k]) for k, v in incremental.items() if v != rebuilt[k]} == {}
+    print(f"{len(incremental)} relations identical after the incremental run and a full refresh")
 
 
 # --------------------------------------------------------------------------- target cleanup

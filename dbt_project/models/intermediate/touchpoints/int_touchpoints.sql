@@ -11,21 +11,29 @@
     Ad platforms report clicks per campaign and day only, never per person: a paid click is
     attributable through the page view it lands on (utm_medium cpc / paid_social).
     Every channel comes from the governed seed channels (the one place that maps source
-    values to channels and marks the internal channel); this model only derives the
+    values to channels and marks the internal channel); int_touch_events derives the
     referrer kind (none, same_site, other) that the seed maps.
+    Page views and email events come from int_touch_events, which adds each day's events
+    incrementally; the resolution here (person, account, campaign, channel) runs over all of
+    them on every run, because identity merges and new campaigns change it for past events.
 #}
 
 with
 
-pages as (
+page_events as (
 
-    select * from {{ ref('stg_segment__pages') }}
+    select * from {{ ref('int_touch_events') }}
+    where touch_kind = 'page_view'
 
 ),
 
 email_events as (
 
-    select * from {{ ref('stg_hubspot__email_events') }}
+    -- the person's own interactions: sends, deliveries and bounces are ours, and events
+    -- HubSpot filtered (bots, duplicates) are not interactions
+    select * from {{ ref('int_touch_events') }}
+    where touch_kind in ('email_open', 'email_click')
+        and not is_filtered_event
 
 ),
 
@@ -135,36 +143,29 @@ referrer_kind_channels as (
 
 ),
 
-page_referrer_kinds as (
+external_referrers as (
 
-    -- the referrer's class; a referrer on the page's own host is our own navigation
-    select
-        page_view_id,
-        case
-            when page_referrer is null or page_referrer = '' then 'none'
-            when {{ dbt.split_part('page_referrer', "'/'", 3) }} = {{ dbt.split_part('page_url', "'/'", 3) }}
-                then 'same_site'
-            else 'other'
-        end as referrer_kind
-    from pages
+    select distinct page_referrer
+    from page_events
+    where referrer_kind = 'other'
 
 ),
 
 page_referrer_patterns as (
 
-    -- external referrers that the seed names by a pattern (search engines); min() keeps
-    -- one row per page view should two patterns match
+    -- external referrers that the seed names by a pattern (search engines), matched once
+    -- per distinct referrer; min() keeps one channel should two patterns match
     select
-        pages.page_view_id,
+        external_referrers.page_referrer,
         min(channels.channel) as channel
-    from pages
+    from external_referrers
     inner join channels
         on channels.source_system = 'segment'
         and channels.source_object = 'pages'
         and channels.source_field = 'referrer'
         and channels.match_type = 'contains'
-        and pages.page_referrer like {{ dbt.concat(["'%'", 'channels.source_value', "'%'"]) }}
-    group by pages.page_view_id
+        and external_referrers.page_referrer like {{ dbt.concat(["'%'", 'channels.source_value', "'%'"]) }}
+    group by external_referrers.page_referrer
 
 ),
 
@@ -190,62 +191,61 @@ object_channels as (
 page_touches as (
 
     select
-        {{ dbt.concat(["'segment:page:'", 'pages.page_view_id']) }} as touchpoint_id,
-        'page_view' as touch_kind,
-        pages.page_view_id as source_record_id,
+        page_events.touchpoint_id,
+        page_events.touch_kind,
+        page_events.source_record_id,
         coalesce(user_map.person_id, anonymous_map.person_id) as person_id,
         cast(null as {{ dbt.type_string() }}) as salesforce_account_id,
         case
             when ad_campaigns.campaign_id is not null
                 then {{ dbt.concat(["'ads:'", 'ad_campaigns.ad_platform', "':'", 'ad_campaigns.campaign_id']) }}
-            when pages.utm_medium = 'email'
+            when page_events.utm_medium = 'email'
                 then {{ dbt.concat(["'hubspot:'", dbt.safe_cast('email_campaigns.email_campaign_id', dbt.type_string())]) }}
         end as campaign_key,
         -- the utm_medium's channel, else the utm_medium itself, else the referrer's
         coalesce(
             utm_medium_channels.channel,
-            pages.utm_medium,
-            case when page_referrer_kinds.referrer_kind = 'other' then page_referrer_patterns.channel end,
+            page_events.utm_medium,
+            page_referrer_patterns.channel,
             referrer_kind_channels.channel
         ) as channel,
-        pages.utm_source,
-        pages.utm_medium,
-        pages.utm_campaign,
-        pages.page_path as touch_detail,
-        pages.page_viewed_at as occurred_at
-    from pages
+        page_events.utm_source,
+        page_events.utm_medium,
+        page_events.utm_campaign,
+        page_events.touch_detail,
+        page_events.occurred_at
+    from page_events
     left join person_identity_map as user_map
         on user_map.source_system = 'segment'
         and user_map.source_table = 'user_id'
-        and user_map.source_record_id = pages.user_id
+        and user_map.source_record_id = page_events.user_id
     left join person_identity_map as anonymous_map
         on anonymous_map.source_system = 'segment'
         and anonymous_map.source_table = 'anonymous_id'
-        and anonymous_map.source_record_id = pages.anonymous_id
+        and anonymous_map.source_record_id = page_events.anonymous_id
     left join utm_medium_channels
-        on utm_medium_channels.utm_medium = pages.utm_medium
-    left join page_referrer_kinds
-        on page_referrer_kinds.page_view_id = pages.page_view_id
+        on utm_medium_channels.utm_medium = page_events.utm_medium
     left join page_referrer_patterns
-        on page_referrer_patterns.page_view_id = pages.page_view_id
+        on page_events.referrer_kind = 'other'
+        and page_referrer_patterns.page_referrer = page_events.page_referrer
     left join referrer_kind_channels
-        on referrer_kind_channels.referrer_kind = page_referrer_kinds.referrer_kind
+        on referrer_kind_channels.referrer_kind = page_events.referrer_kind
     left join ad_campaigns
-        on ad_campaigns.utm_campaign = pages.utm_campaign
-        and ad_campaigns.utm_source = pages.utm_source
-        and ad_campaigns.utm_medium = pages.utm_medium
+        on ad_campaigns.utm_campaign = page_events.utm_campaign
+        and ad_campaigns.utm_source = page_events.utm_source
+        and ad_campaigns.utm_medium = page_events.utm_medium
     left join email_campaigns
-        on pages.utm_medium = 'email'
-        and email_campaigns.email_campaign_name = pages.utm_campaign
+        on page_events.utm_medium = 'email'
+        and email_campaigns.email_campaign_name = page_events.utm_campaign
 
 ),
 
 email_touches as (
 
     select
-        {{ dbt.concat(["'hubspot:email_event:'", 'email_events.email_event_id']) }} as touchpoint_id,
-        case email_events.email_event_type when 'OPEN' then 'email_open' else 'email_click' end as touch_kind,
-        email_events.email_event_id as source_record_id,
+        email_events.touchpoint_id,
+        email_events.touch_kind,
+        email_events.source_record_id,
         email_persons.person_id,
         cast(null as {{ dbt.type_string() }}) as salesforce_account_id,
         {{ dbt.concat(["'hubspot:'", dbt.safe_cast('email_events.email_campaign_id', dbt.type_string())]) }} as campaign_key,
@@ -253,17 +253,15 @@ email_touches as (
         cast(null as {{ dbt.type_string() }}) as utm_source,
         cast(null as {{ dbt.type_string() }}) as utm_medium,
         cast(null as {{ dbt.type_string() }}) as utm_campaign,
-        email_events.email_event_type as touch_detail,
-        email_events.email_event_at as occurred_at
+        email_events.touch_detail,
+        email_events.occurred_at
     from email_events
     left join object_channels
         on object_channels.source_object = 'email_event'
         and object_channels.source_field = 'type'
-        and object_channels.source_value = email_events.email_event_type
+        and object_channels.source_value = email_events.touch_detail
     left join email_persons
-        on email_persons.email = email_events.email_event_recipient
-    where email_events.email_event_type in ('OPEN', 'CLICK')
-        and not coalesce(email_events.is_filtered_event, false)
+        on email_persons.email = email_events.recipient_email
 
 ),
 
