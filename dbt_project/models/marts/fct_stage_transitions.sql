@@ -7,6 +7,13 @@
     A person enters the stages from lead on only if it is a lead under the lead definition
     in force (int_leads): HubSpot calls competitors and test records that fill a form
     'lead', the governed definition does not.
+
+    The first evidence of a stage that comes after the entity entered a later stage is not
+    an entry, unless the move is one of the governed backward moves (seed
+    funnel_transition_exceptions: recycles, a churned customer onboarding again): the
+    entity had passed or skipped that stage, and the evidence is a late record of it (a
+    duplicate contact created afterwards and merged in, say, starts as a subscriber). The
+    evidence itself stays in int_stage_events.
 #}
 
 with
@@ -26,6 +33,12 @@ leads as (
 funnel_stages as (
 
     select * from {{ ref('funnel_stages') }}
+
+),
+
+transition_exceptions as (
+
+    select * from {{ ref('funnel_transition_exceptions') }}
 
 ),
 
@@ -80,6 +93,37 @@ entries as (
 
 ),
 
+ordered as (
+
+    select
+        *,
+        lag(funnel_stage) over (
+            partition by entity_type, entity_id
+            order by occurred_at, stage_order
+        ) as previous_stage,
+        max(stage_order) over (
+            partition by entity_type, entity_id
+            order by occurred_at, stage_order
+            rows between unbounded preceding and 1 preceding
+        ) as furthest_stage_order_before
+    from entries
+
+),
+
+forward_entries as (
+
+    -- an entry goes beyond every stage entered before it, or is a governed backward move
+    select ordered.*
+    from ordered
+    left join transition_exceptions
+        on transition_exceptions.from_stage = ordered.previous_stage
+        and transition_exceptions.to_stage = ordered.funnel_stage
+    where ordered.furthest_stage_order_before is null
+        or ordered.stage_order > ordered.furthest_stage_order_before
+        or transition_exceptions.to_stage is not null
+
+),
+
 sequenced as (
 
     select
@@ -88,7 +132,7 @@ sequenced as (
             partition by entity_type, entity_id
             order by occurred_at, stage_order
         ) as from_stage
-    from entries
+    from forward_entries
 
 ),
 
