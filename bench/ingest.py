@@ -12,7 +12,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
+import statistics
 import sys
 import tempfile
 from pathlib import Path
@@ -71,6 +73,19 @@ def rows_in(landing: Path) -> int:
     return total
 
 
+def _cpu_of_children() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _measured_with_cpu(command: list[str], **kwargs):
+    """Wall time and peak memory (bench.measure) and the CPU seconds of the process tree: on
+    a machine shared with other work, CPU seconds compare where wall time does not."""
+    before = _cpu_of_children()
+    measurement = run_measured(command, **kwargs)
+    return measurement, _cpu_of_children() - before
+
+
 def main(argv=None) -> dict:
     parser = argparse.ArgumentParser()
     parser.add_argument("--landing", type=Path, required=True)
@@ -78,19 +93,24 @@ def main(argv=None) -> dict:
     parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
     scratch = Path(tempfile.mkdtemp(prefix="bench-ingest-"))
-    pipeline_runs, limit_runs = [], []
+    pipeline_runs, limit_runs, pipeline_cpu, limit_cpu = [], [], [], []
     try:
         for i in range(args.runs):
             env = {**os.environ, "WAREHOUSE_DIR": str(scratch / f"wh{i}"), "LANDING_DIR": str(args.landing)}
             env.pop("WAREHOUSE_PATH", None)
-            pipeline_runs.append(run_measured([sys.executable, "-c", _PIPELINE], env=env))
+            measurement, cpu = _measured_with_cpu([sys.executable, "-c", _PIPELINE], env=env)
+            pipeline_runs.append(measurement)
+            pipeline_cpu.append(cpu)
             shutil.rmtree(scratch / f"wh{i}")
-            limit_runs.append(
-                run_measured([sys.executable, "-c", _DUCKDB_ONLY, str(args.landing), str(scratch / f"limit{i}.duckdb")])
+            measurement, cpu = _measured_with_cpu(
+                [sys.executable, "-c", _DUCKDB_ONLY, str(args.landing), str(scratch / f"limit{i}.duckdb")]
             )
+            limit_runs.append(measurement)
+            limit_cpu.append(cpu)
             (scratch / f"limit{i}.duckdb").unlink()
-            print(f"run {i + 1}: pipeline {pipeline_runs[-1].seconds:.1f} s, duckdb-only {limit_runs[-1].seconds:.1f} s",
-                  file=sys.stderr)
+            print(f"run {i + 1}: pipeline {pipeline_runs[-1].seconds:.1f} s ({pipeline_cpu[-1]:.1f} CPU-s), "
+                  f"duckdb-only {limit_runs[-1].seconds:.1f} s ({limit_cpu[-1]:.1f} CPU-s), "
+                  f"load average {os.getloadavg()[0]:.1f}", file=sys.stderr)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     pipeline, limit = median_of(pipeline_runs), median_of(limit_runs)
@@ -103,6 +123,9 @@ def main(argv=None) -> dict:
         "pipeline_peak_rss_mb": round(pipeline.peak_rss_bytes / 2**20),
         "duckdb_only_peak_rss_mb": round(limit.peak_rss_bytes / 2**20),
         "memory_ratio": round(pipeline.peak_rss_bytes / max(limit.peak_rss_bytes, 1), 2),
+        "pipeline_cpu_seconds": round(statistics.median(pipeline_cpu), 1),
+        "duckdb_only_cpu_seconds": round(statistics.median(limit_cpu), 1),
+        "cpu_ratio": round(statistics.median(pipeline_cpu) / max(statistics.median(limit_cpu), 1e-9), 2),
         "pipeline_rows_per_second": round(rows / pipeline.seconds),
         "runs": args.runs,
     }
