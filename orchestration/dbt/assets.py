@@ -2,9 +2,10 @@
 
 One `dbt build` per run step. Each built model reports its row count, its column schema
 (types as built, descriptions and tags such as `pii` from the YAML) and its column-level
-lineage (sqlglot over the compiled SQL), so a reviewer sees them in the UI. On DuckDB they
-are read once dbt has exited (it holds the write lock), in one read-only connection
-(orchestration/dbt/metadata.py); other targets use dagster-dbt's own fetchers.
+lineage (sqlglot over the compiled SQL), so a reviewer sees them in the UI. On DuckDB and
+Postgres they are read once dbt has exited (on DuckDB it holds the write lock), in one
+read-only connection (orchestration/dbt/metadata.py); other targets use dagster-dbt's own
+fetchers.
 """
 
 # no `from __future__ import annotations`: Dagster reads the config class from the
@@ -101,20 +102,20 @@ def build_dbt_assets(project: DbtProject, settings: Settings | None = None) -> A
         # (orchestration/warehouse_lock.py) rather than fail on DuckDB's own lock
         with warehouse_lock(settings.warehouse_path) if duckdb_file else nullcontext():
             invocation = dbt.cli(dbt_build_args(config), context=context, raise_on_error=False)
-            yield from _events(context, invocation, duckdb_file)
+            yield from _events(context, invocation, own_metadata=settings is not None and settings.dbt_target in ("duckdb", "postgres"))
         error = invocation.get_error()
         if error is not None:
             message = str(error)
             raise Failure(description=message, allow_retries=bool(_TRANSIENT.search(message))) from error
 
-    def _events(context: AssetExecutionContext, invocation, duckdb_file: bool):
+    def _events(context: AssetExecutionContext, invocation, own_metadata: bool):
         try:
-            if duckdb_file:
+            if own_metadata:
                 yield from with_warehouse_metadata(
                     invocation.stream(),
                     manifest=invocation.manifest,
                     target_path=invocation.target_path,
-                    warehouse_path=settings.warehouse_path,
+                    settings=settings,
                     translator=translator,
                     project=project,
                     lineage_cache_path=settings.warehouse_dir / "dbt_column_lineage.json",

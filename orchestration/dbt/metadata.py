@@ -156,14 +156,15 @@ def with_warehouse_metadata(
     *,
     manifest: Mapping[str, Any],
     target_path: Path,
-    warehouse_path: Path,
+    settings,
     translator,
     project,
     lineage_cache_path: Path | None,
 ) -> Iterator[Any]:
     """The events of a finished dbt invocation, each model's and seed's materialization
-    with its row count, column schema and column lineage added."""
-    import duckdb
+    with its row count, column schema and column lineage added (read from the warehouse of
+    the settings' target: the same information_schema query on DuckDB and Postgres)."""
+    from orchestration.warehouse import read_connection
 
     events = list(events)
     built = []
@@ -177,7 +178,7 @@ def with_warehouse_metadata(
         return
 
     extra: dict[int, dict[str, Any]] = {}
-    with duckdb.connect(str(warehouse_path), read_only=True) as con:
+    with read_connection(settings) as con:
         columns = warehouse_columns(con)
         for event, props in built:
             schema, name = _relation(props)

@@ -63,6 +63,10 @@ def raw_asset_key(system: str, table: str) -> AssetKey:
 class RawLayerTranslator(DagsterDltTranslator):
     """Asset keys, groups, owners and kinds of the raw layer, per source system."""
 
+    def __init__(self, warehouse_kind: str = "duckdb"):
+        super().__init__()
+        self.warehouse_kind = warehouse_kind
+
     def get_asset_spec(self, data: DltResourceTranslatorData) -> AssetSpec:
         spec = super().get_asset_spec(data)
         system, table = data.resource.name.split("__", 1)
@@ -71,8 +75,8 @@ class RawLayerTranslator(DagsterDltTranslator):
             deps=[],
             group_name=system,
             owners=[SYSTEM_OWNERS[system]],
-            kinds={"dlt", "duckdb"},
-            metadata={**spec.metadata, "dagster/storage_kind": "duckdb"},
+            kinds={"dlt", self.warehouse_kind},
+            metadata={**spec.metadata, "dagster/storage_kind": self.warehouse_kind},
             description=(
                 f"Raw `{table}` from the {SYSTEM_DESCRIPTIONS[system]}: the landing files "
                 f"under `<landing>/{system}/{table}/`, each loaded once, typed to the source "
@@ -492,7 +496,7 @@ def _load_with_dlt(context, dlt_resource, settings, system, selected, translator
 
 
 def _system_assets(settings: Settings, system: str, tables: Sequence[SourceTable]) -> AssetsDefinition:
-    translator = RawLayerTranslator()
+    translator = RawLayerTranslator(settings.dbt_target)
 
     # Specs come from the translator alone: creating dlt pipelines (and their working
     # folders) at load time would cost the code location ~50 ms per source system.
