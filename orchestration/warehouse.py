@@ -30,8 +30,12 @@ class _PostgresConnection:
 
 
 @contextmanager
-def postgres_connection(settings: Settings, read_only: bool = True) -> Iterator[_PostgresConnection]:
-    """A psycopg2 connection to the postgres target (the password, if any, is libpq's PGPASSWORD)."""
+def postgres_connection(
+    settings: Settings, read_only: bool = True, autocommit: bool | None = None
+) -> Iterator[_PostgresConnection]:
+    """A psycopg2 connection to the postgres target (the password, if any, is libpq's PGPASSWORD).
+
+    Read-only connections commit each statement; a writer gets one transaction to commit."""
     import psycopg2
 
     connection = psycopg2.connect(
@@ -41,7 +45,7 @@ def postgres_connection(settings: Settings, read_only: bool = True) -> Iterator[
         dbname=settings.postgres_database,
     )
     try:
-        connection.set_session(readonly=read_only, autocommit=read_only)
+        connection.set_session(readonly=read_only, autocommit=read_only if autocommit is None else autocommit)
         yield _PostgresConnection(connection)
     finally:
         connection.close()

@@ -304,6 +304,16 @@ def _bookkeeping_rows(loads: Sequence[TableLoad], load_id: str) -> tuple[list[di
     return ledger, quarantine
 
 
+def _empty_quarantine():
+    import pyarrow as pa
+
+    return pa.schema([
+        ("relative_path", pa.string()), ("source_table", pa.string()), ("line_number", pa.int64()),
+        ("raw_content", pa.string()), ("reason", pa.string()), ("load_id", pa.string()),
+        ("quarantined_at", pa.timestamp("us", tz="UTC")),
+    ]).empty_table()
+
+
 def _write_bookkeeping(pipeline: dlt.Pipeline, ledger: list[dict], quarantine: list[dict]) -> None:
     resources = []
     if ledger:
@@ -320,10 +330,11 @@ def _write_bookkeeping(pipeline: dlt.Pipeline, ledger: list[dict], quarantine: l
                 },
             )
         )
-    if quarantine:
+    if ledger:
         resources.append(
             dlt.resource(
-                quarantine,
+                # no row to quarantine still creates the (empty) table, as on DuckDB
+                quarantine or _empty_quarantine(),
                 name=QUARANTINE_TABLE,
                 # a re-run after a crash rewrites, never duplicates, a file's quarantine rows
                 write_disposition="merge",
