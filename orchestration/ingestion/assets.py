@@ -330,7 +330,6 @@ def _write_bookkeeping(pipeline: dlt.Pipeline, ledger: list[dict], quarantine: l
                 },
             )
         )
-    if ledger:
         resources.append(
             dlt.resource(
                 # no row to quarantine still creates the (empty) table, as on DuckDB
