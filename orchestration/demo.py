@@ -60,7 +60,11 @@ def main() -> int:
             os.environ.update(environment)
             print(f"[demo] no PGHOST: started a throwaway PostgreSQL on 127.0.0.1:{environment['PGPORT']} "
                   "(stopped and deleted when the demo ends)")
-        return _demo()
+        status = _demo()
+    if environment is not None:
+        print("[demo] the throwaway PostgreSQL is stopped and deleted: name a server of your own in "
+              "PGHOST, PGPORT, PGUSER, PGDATABASE (and PGPASSWORD) for a warehouse that stays")
+    return status
 
 
 def _demo() -> int:
