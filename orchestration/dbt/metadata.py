@@ -167,6 +167,12 @@ def with_warehouse_metadata(
     from orchestration.warehouse import read_connection
 
     events = list(events)
+    own = Path(target_path) / "manifest.json"
+    if own.exists():
+        # the build's own parse: its relation names carry the database of the target it ran
+        # on, which the prepared manifest (possibly parsed for another target) may not, and
+        # column lineage matches parents by those names
+        manifest = json.loads(own.read_text())
     built = []
     for event in events:
         if isinstance(event, (Output, AssetMaterialization)) and "unique_id" in event.metadata:
