@@ -14,11 +14,17 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export WAREHOUSE_DIR ?= $(CURDIR)/.warehouse
 export LANDING_DIR ?= $(CURDIR)/data/landing
 export TRUTH_DIR ?= $(CURDIR)/data/truth
+# the warehouse: `make demo TARGET=postgres` (connection from PGHOST, PGPORT, PGUSER,
+# PGDATABASE, PGPASSWORD; without PGHOST the demo starts a throwaway server of its own)
+ifdef TARGET
+export WAREHOUSE_TARGET := $(TARGET)
+endif
 
 .PHONY: help venv prepare generate demo test ui bench clean
 
 help:
 	@echo "make demo   generate the default company and materialize every asset through Dagster"
+	@echo "            (TARGET=postgres: into PostgreSQL instead of DuckDB)"
 	@echo "make test   run the whole test suite"
 	@echo "make ui     the Dagster UI on http://127.0.0.1:3000"
 	@echo "make bench  the benchmark (outside the test suite)"

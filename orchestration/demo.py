@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import time
+from contextlib import nullcontext
 
-import duckdb
-
-from orchestration.publish.analyst_copy import read_publication
 from orchestration.settings import Settings
 
 DEMO_SCALE = 0.1
@@ -33,18 +32,42 @@ def _ensure_sources(settings: Settings) -> None:
 
 
 def mart_row_counts(settings: Settings) -> dict[str, int]:
-    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
-        tables = con.sql(
+    from orchestration.warehouse import read_connection
+
+    with read_connection(settings) as con:
+        tables = con.execute(
             "select table_schema, table_name from information_schema.tables "
             "where table_schema = 'marts' order by table_name"
         ).fetchall()
         return {
-            f"{schema}.{name}": con.execute(f'select count(*) from "{schema}"."{name}"').fetchone()[0]
+            f"{schema}.{name}": con.execute(f'select count(*) from "{schema}"."{name}"').fetchall()[0][0]
             for schema, name in tables
         }
 
 
+def _server():
+    """On the postgres target without a server named in PGHOST: a throwaway one for the demo."""
+    if Settings.from_env().is_postgres and "PGHOST" not in os.environ:
+        from orchestration.throwaway_postgres import throwaway_postgres
+
+        return throwaway_postgres()
+    return nullcontext(None)
+
+
 def main() -> int:
+    with _server() as environment:
+        if environment is not None:
+            os.environ.update(environment)
+            print(f"[demo] no PGHOST: started a throwaway PostgreSQL on 127.0.0.1:{environment['PGPORT']} "
+                  "(stopped and deleted when the demo ends)")
+        status = _demo()
+    if environment is not None:
+        print("[demo] the throwaway PostgreSQL is stopped and deleted: name a server of your own in "
+              "PGHOST, PGPORT, PGUSER, PGDATABASE (and PGPASSWORD) for a warehouse that stays")
+    return status
+
+
+def _demo() -> int:
     started = time.perf_counter()
     settings = Settings.from_env()
     settings.warehouse_dir.mkdir(parents=True, exist_ok=True)
@@ -76,15 +99,26 @@ def main() -> int:
         print(f"    FAILED {check}")
     for step in summary.failed_steps:
         print(f"    failed step: {step}")
-    print(f"  working warehouse: {settings.warehouse_path}")
-    published = read_publication(settings.published_path)
+    from orchestration.publish.assets import published_where, read_target_publication
+
+    if settings.is_postgres:
+        print(f"  working warehouse: postgres database {settings.postgres_database} on "
+              f"{settings.postgres_host}:{settings.postgres_port}")
+        where = published_where(settings)
+    else:
+        print(f"  working warehouse: {settings.warehouse_path}")
+        where = str(settings.published_path)
+    published = read_target_publication(settings)
     if published:
-        print(f"  analysts' copy:    {settings.published_path} (run {published['run_id'][:8]}, "
+        print(f"  analysts' copy:    {where} (run {published['run_id'][:8]}, "
               f"{published['tables']} tables, published {published['published_at']})")
     else:
-        print(f"  analysts' copy:    not published (the audit did not pass); last good copy, if any: {settings.published_path}")
-    print("  open it:   .venv/bin/python -c \"import duckdb; duckdb.connect('"
-          f"{settings.published_path}', read_only=True).sql('from marts.fct_leads').show()\"")
+        print(f"  analysts' copy:    not published (the audit did not pass); last good copy, if any: {where}")
+    if settings.is_postgres:
+        print("  open it:   psql -c 'table published_marts.fct_leads'   (with the same PG* variables)")
+    else:
+        print("  open it:   .venv/bin/python -c \"import duckdb; duckdb.connect('"
+              f"{settings.published_path}', read_only=True).sql('from marts.fct_leads').show()\"")
     print(f"  audit:     GX Data Docs in {settings.warehouse_dir / 'data_docs' / 'index.html'}")
     print("  the UI:    make ui   (then http://127.0.0.1:3000)")
     print("=" * 72)

@@ -1,7 +1,10 @@
 """Where things are: every path and connection setting, read from the environment.
 
 Nothing here is secret and nothing is read from the user's home directory. The same
-variables drive dbt (profiles.yml reads WAREHOUSE_PATH / WAREHOUSE_DIR) and Dagster.
+variables drive dbt (profiles.yml reads WAREHOUSE_PATH / WAREHOUSE_DIR, and on the
+postgres target libpq's PGHOST / PGPORT / PGUSER / PGDATABASE) and Dagster. The Postgres
+password is never read here: libpq takes PGPASSWORD (or ~/.pgpass) from the environment
+itself, for dlt, GX and psycopg2 alike, and dbt's profile reads PGPASSWORD.
 """
 
 from __future__ import annotations
@@ -31,6 +34,12 @@ class Settings:
     # how raw files are loaded: "duckdb" (DuckDB's own readers inside the warehouse, the
     # fast path) or "dlt" (Arrow + dlt's parquet loader, any dlt destination)
     ingest_engine: str = "duckdb"
+    # the postgres target's server (libpq's own variables; the defaults are libpq's too,
+    # except the host, which is the loopback rather than a Unix socket)
+    postgres_host: str = "127.0.0.1"
+    postgres_port: int = 5432
+    postgres_user: str = "postgres"
+    postgres_database: str = "revenue_cycle"
     dbt_project_dir: Path = REPO_ROOT
     dbt_profiles_dir: Path = REPO_ROOT
     expectations_dir: Path = REPO_ROOT / "expectations"
@@ -49,6 +58,26 @@ class Settings:
                 "INGEST_ENGINE", "duckdb" if os.environ.get("WAREHOUSE_TARGET", "duckdb") == "duckdb" else "dlt"
             ),
             dbt_profiles_dir=_path_from_env("DBT_PROFILES_DIR", REPO_ROOT),
+            postgres_host=os.environ.get("PGHOST", cls.postgres_host),
+            postgres_port=int(os.environ.get("PGPORT", cls.postgres_port)),
+            postgres_user=os.environ.get("PGUSER", cls.postgres_user),
+            postgres_database=os.environ.get("PGDATABASE", cls.postgres_database),
+        )
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.dbt_target == "postgres"
+
+    def postgres_url(self):
+        """The SQLAlchemy URL of the postgres target, without a password (libpq adds PGPASSWORD)."""
+        from sqlalchemy.engine import URL
+
+        return URL.create(
+            "postgresql+psycopg2",
+            username=self.postgres_user,
+            host=self.postgres_host,
+            port=self.postgres_port,
+            database=self.postgres_database,
         )
 
     @property
@@ -68,3 +97,10 @@ class Settings:
         os.environ["WAREHOUSE_DIR"] = str(self.warehouse_dir)
         os.environ["DBT_PROFILES_DIR"] = str(self.dbt_profiles_dir)
         os.environ["WAREHOUSE_TARGET"] = self.dbt_target
+        if self.is_postgres:
+            os.environ["PGHOST"] = self.postgres_host
+            os.environ["PGPORT"] = str(self.postgres_port)
+            os.environ["PGUSER"] = self.postgres_user
+            os.environ["PGDATABASE"] = self.postgres_database
+            # every session of the warehouse in UTC, as DuckDB's (libpq sends it at connect)
+            os.environ.setdefault("PGTZ", "UTC")

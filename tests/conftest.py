@@ -20,6 +20,9 @@ def pytest_configure(config):
     os.environ["WAREHOUSE_DIR"] = str(root / "warehouse")
     os.environ.pop("WAREHOUSE_PATH", None)
     os.environ.pop("PUBLISHED_PATH", None)
+    # tests choose their warehouse themselves (make_settings); `make demo TARGET=...` must
+    # not turn the DuckDB tests into tests of another target
+    os.environ["WAREHOUSE_TARGET"] = "duckdb"
     os.environ["LANDING_DIR"] = str(root / "landing")
     os.environ["TRUTH_DIR"] = str(root / "truth")
     os.environ["DAGSTER_HOME"] = str(root / "dagster_home")
@@ -44,19 +47,29 @@ def dbt_manifest():
     return Settings.from_env().dbt_project_dir / "target" / "manifest.json"
 
 
-def make_settings(root: Path, landing: Path | None = None, ingest_engine: str = "duckdb"):
-    """Settings for one test's own warehouse (and landing zone), exported for dbt."""
+def make_settings(root: Path, landing: Path | None = None, ingest_engine: str = "duckdb",
+                  postgres: dict[str, str] | None = None):
+    """Settings for one test's own warehouse (and landing zone), exported for dbt.
+
+    With `postgres` (the libpq variables of a server, see the `postgres_server` fixture)
+    the warehouse is that server's database instead of a DuckDB file."""
     from orchestration.settings import Settings
 
     base = Settings.from_env()
+    target = dict(dbt_target=base.dbt_target, ingest_engine=ingest_engine)
+    if postgres is not None:
+        target = dict(
+            dbt_target="postgres", ingest_engine="dlt", postgres_host=postgres["PGHOST"],
+            postgres_port=int(postgres["PGPORT"]), postgres_user=postgres["PGUSER"],
+            postgres_database=postgres["PGDATABASE"],
+        )
     settings = Settings(
         warehouse_dir=root / "warehouse",
         warehouse_path=root / "warehouse" / "warehouse.duckdb",
         landing_dir=landing or root / "landing",
         truth_dir=root / "truth",
-        dbt_target=base.dbt_target,
-        ingest_engine=ingest_engine,
         dbt_profiles_dir=base.dbt_profiles_dir,
+        **target,
     )
     settings.warehouse_dir.mkdir(parents=True, exist_ok=True)
     settings.export_to_environment()
@@ -132,3 +145,20 @@ def materialized_company(tmp_path_factory):
     result, summary = materialize_all(build_definitions(settings), instance, log_level="WARNING")
     assert summary.success, f"failed steps {summary.failed_steps}, failed checks {summary.checks_failed}"
     return settings, instance, result.run_id
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A throwaway PostgreSQL server for the session (Debian's binaries, 127.0.0.1 only,
+    stopped and deleted afterwards): its libpq variables. Skips without the binaries unless
+    REQUIRE_POSTGRES=1 (CI sets it and installs them)."""
+    from orchestration.throwaway_postgres import PostgresUnavailable, server_binaries, throwaway_postgres
+
+    try:
+        server_binaries()
+    except PostgresUnavailable as error:
+        if os.environ.get("REQUIRE_POSTGRES") == "1":
+            raise
+        pytest.skip(str(error))
+    with throwaway_postgres() as environment:
+        yield environment

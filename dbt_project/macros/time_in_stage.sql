@@ -19,8 +19,8 @@
         cast(entered_count as {{ dbt.type_bigint() }}) as entered_count,
         cast(exited_count as {{ dbt.type_bigint() }}) as exited_count,
         cast(still_in_stage_count as {{ dbt.type_bigint() }}) as still_in_stage_count,
-        cast(median_days_in_stage as {{ dbt.type_numeric() }}) as median_days_in_stage,
-        cast(p90_days_in_stage as {{ dbt.type_numeric() }}) as p90_days_in_stage,
-        cast(avg_days_in_stage as {{ dbt.type_numeric() }}) as avg_days_in_stage,
-        cast(max_days_in_stage as {{ dbt.type_numeric() }}) as max_days_in_stage
+        {{ numeric_from_double('median_days_in_stage') }} as median_days_in_stage,
+        {{ numeric_from_double('p90_days_in_stage') }} as p90_days_in_stage,
+        {{ numeric_from_double('avg_days_in_stage') }} as avg_days_in_stage,
+        {{ numeric_from_double('max_days_in_stage') }} as max_days_in_stage
 {%- endmacro %}

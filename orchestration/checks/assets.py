@@ -79,7 +79,7 @@ def build_suite_checks(settings: Settings) -> list[AssetChecksDefinition]:
         with warehouse_lock(settings.warehouse_path):
             outcomes = run_suites(
                 [s.name for s in selected],
-                settings.warehouse_path,
+                settings,
                 settings.expectations_dir,
                 settings.dbt_project_dir,
                 docs_dir=docs_dir,

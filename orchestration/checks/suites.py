@@ -10,14 +10,17 @@ parameter comes from, so no threshold or stage list is written in a suite:
 
 Parameters reach GX's own expectations as `{"$PARAMETER": "name"}`, and row queries
 (UnexpectedRowsExpectation) as `{param:name}`, rendered as a SQL literal before validation.
-Every suite runs as SQL in DuckDB (see gx_duckdb); all suites of one Dagster step share one
-GX context and one connection, and their results are rendered as GX Data Docs.
+Row queries are written in SQL that DuckDB and Postgres both run. Every suite runs as SQL
+inside the warehouse of the target: DuckDB through the compatibility layer (gx_duckdb), or
+Postgres through GX's own Postgres datasource; all suites of one Dagster step share one GX
+context and one connection, and their results are rendered as GX Data Docs.
 """
 
 from __future__ import annotations
 
 import contextlib
 import copy
+import dataclasses
 import io
 import json
 import re
@@ -26,10 +29,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import yaml
 
 from orchestration.checks import gx_duckdb
+from orchestration.settings import Settings
+from orchestration.warehouse import read_connection
 
 _PLACEHOLDER = re.compile(r"\{param:([a-z_][a-z0-9_]*)\}")
 SAMPLE_ROWS = 10
@@ -94,7 +98,7 @@ def resolve_parameters(con, specs: dict[str, Any], variables: dict[str, Any]) ->
     resolved: dict[str, Any] = {}
     for name, spec in specs.items():
         if isinstance(spec, str):
-            resolved[name] = [row[0] for row in con.sql(spec).fetchall()]
+            resolved[name] = [row[0] for row in con.execute(spec).fetchall()]
         elif isinstance(spec, dict) and "var" in spec:
             resolved[name] = _var(variables, spec["var"])
         else:
@@ -128,6 +132,9 @@ def _describe(result) -> dict[str, Any]:
     config = result.expectation_config
     details = result.result or {}
     exception = result.exception_info if isinstance(result.exception_info, dict) else {}
+    if "raised_exception" not in exception:
+        # a metric that raised is reported per metric: the first one says why
+        exception = next((e for e in exception.values() if isinstance(e, dict) and e.get("raised_exception")), {})
     return {
         "expectation": config.description or config.type,
         "type": config.type,
@@ -149,8 +156,8 @@ def _add_unexpected_rows(con, failed: list[dict[str, Any]], relation: str) -> No
         sql = failure["kwargs"].get("unexpected_rows_query")
         if not sql:
             continue
-        rows = con.sql(f"select * from ({sql.replace('{batch}', relation)}) limit {SAMPLE_ROWS}")
-        columns = rows.columns
+        rows = con.execute(f"select * from ({sql.replace('{batch}', relation)}) as unexpected_rows limit {SAMPLE_ROWS}")
+        columns = [column[0] for column in rows.description]
         failure["unexpected_rows"] = [dict(zip(columns, row)) for row in rows.fetchall()]
 
 
@@ -170,17 +177,40 @@ def _close_connections(source) -> None:
     source.get_engine().dispose()
 
 
+def _target(warehouse: Path | Settings) -> tuple[Settings, Path | None]:
+    """A DuckDB file given by its path, or the warehouse of the settings' target."""
+    if isinstance(warehouse, Settings):
+        return warehouse, None if warehouse.is_postgres else warehouse.warehouse_path
+    path = Path(warehouse)
+    return dataclasses.replace(Settings.from_env(), dbt_target="duckdb", warehouse_path=path), path
+
+
+def _add_datasource(runtime, settings: Settings, duckdb_path: Path | None):
+    if duckdb_path is None:
+        # GX's native Postgres datasource; the URL carries no password (libpq reads PGPASSWORD)
+        return runtime.data_sources.add_postgres(
+            name="warehouse", connection_string=settings.postgres_url().render_as_string(hide_password=False)
+        )
+    return runtime.data_sources.add_sql(
+        name="warehouse",
+        connection_string=f"duckdb:///{duckdb_path}",
+        kwargs={"connect_args": {"read_only": True}},
+    )
+
+
 def run_suites(
     names: list[str],
-    warehouse_path: Path,
+    warehouse: Path | Settings,
     expectations_dir: Path,
     project_dir: Path,
     docs_dir: Path | None = None,
 ) -> list[SuiteOutcome]:
-    """Validate suites against their relations, as SQL inside DuckDB, in one GX context.
+    """Validate suites against their relations, as SQL inside the warehouse, in one GX context.
 
+    `warehouse` is a DuckDB file, or Settings whose target says where the warehouse is.
     With `docs_dir`, GX Data Docs of the results are built there (a static HTML site).
     """
+    settings, duckdb_path = _target(warehouse)
     gx_duckdb.install()
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
@@ -194,7 +224,7 @@ def run_suites(
 
     # Seeds and samples are read on a connection of our own, opened only while GX holds
     # none: DuckDB refuses a second in-process connection configured differently.
-    with duckdb.connect(str(warehouse_path), read_only=True) as con:
+    with read_connection(settings, duckdb_path) as con:
         with contextlib.redirect_stdout(io.StringIO()):
             # GX prints a hint for every row query that does not read {batch}: a
             # reconciliation across relations (CRM against bookings, staging against
@@ -219,11 +249,7 @@ def run_suites(
                 "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
             },
         )
-    source = runtime.data_sources.add_sql(
-        name="warehouse",
-        connection_string=f"duckdb:///{warehouse_path}",
-        kwargs={"connect_args": {"read_only": True}},
-    )
+    source = _add_datasource(runtime, settings, duckdb_path)
     outcomes: list[SuiteOutcome] = []
     batches: dict[str, Any] = {}
 
@@ -236,6 +262,11 @@ def run_suites(
             query = getattr(expectation, "unexpected_rows_query", None)
             if query:
                 expectation.unexpected_rows_query = render_query(query, parameters[name])
+                if duckdb_path is None:
+                    # GX stands `(select * from <relation> where true)` for {batch}: a subquery
+                    # without an alias, which Postgres before 16 refuses in FROM. The batch is
+                    # the whole relation, so the relation itself stands for the same rows.
+                    expectation.unexpected_rows_query = expectation.unexpected_rows_query.replace("{batch}", relation)
             expectations.append(expectation)
         suite = runtime.suites.add(
             gx.ExpectationSuite(name=f"{name}_{result_format.lower()}", expectations=expectations, meta=reviewed[name].meta)
@@ -273,7 +304,7 @@ def run_suites(
     finally:
         _close_connections(source)
     if any(outcome.failed for outcome in outcomes):
-        with duckdb.connect(str(warehouse_path), read_only=True) as con:
+        with read_connection(settings, duckdb_path) as con:
             for outcome in outcomes:
                 _add_unexpected_rows(con, outcome.failed, outcome.relation)
     if docs_dir is not None:
@@ -287,11 +318,11 @@ def run_suites(
 
 def run_suite(
     suite_name: str,
-    warehouse_path: Path,
+    warehouse: Path | Settings,
     expectations_dir: Path,
     project_dir: Path | None = None,
     docs_dir: Path | None = None,
 ) -> SuiteOutcome:
     """Validate one suite (see run_suites)."""
     project_dir = project_dir or expectations_dir.parent
-    return run_suites([suite_name], warehouse_path, expectations_dir, project_dir, docs_dir)[0]
+    return run_suites([suite_name], warehouse, expectations_dir, project_dir, docs_dir)[0]

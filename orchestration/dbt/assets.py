@@ -2,9 +2,10 @@
 
 One `dbt build` per run step. Each built model reports its row count, its column schema
 (types as built, descriptions and tags such as `pii` from the YAML) and its column-level
-lineage (sqlglot over the compiled SQL), so a reviewer sees them in the UI. On DuckDB they
-are read once dbt has exited (it holds the write lock), in one read-only connection
-(orchestration/dbt/metadata.py); other targets use dagster-dbt's own fetchers.
+lineage (sqlglot over the compiled SQL), so a reviewer sees them in the UI. On DuckDB and
+Postgres they are read once dbt has exited (on DuckDB it holds the write lock), in one
+read-only connection (orchestration/dbt/metadata.py); other targets use dagster-dbt's own
+fetchers.
 """
 
 # no `from __future__ import annotations`: Dagster reads the config class from the
@@ -101,27 +102,28 @@ def build_dbt_assets(project: DbtProject, settings: Settings | None = None) -> A
         # one writer process per DuckDB file: wait for any other process's run to let go
         # (orchestration/warehouse_lock.py) rather than fail on DuckDB's own lock
         with warehouse_lock(settings.warehouse_path) if duckdb_file else nullcontext():
+            own_metadata = settings is not None and settings.dbt_target in ("duckdb", "postgres")
             # what the incremental models hold before the build, to report what it processed
             before = (
-                landing_files_before_build(settings.warehouse_path, json.loads(Path(project.manifest_path).read_text()))
-                if duckdb_file
+                landing_files_before_build(settings, json.loads(Path(project.manifest_path).read_text()))
+                if own_metadata
                 else None
             )
             invocation = dbt.cli(dbt_build_args(config), context=context, raise_on_error=False)
-            yield from _events(context, invocation, duckdb_file, before, config.full_refresh)
+            yield from _events(context, invocation, own_metadata, before, config.full_refresh)
         error = invocation.get_error()
         if error is not None:
             message = str(error)
             raise Failure(description=message, allow_retries=bool(_TRANSIENT.search(message))) from error
 
-    def _events(context: AssetExecutionContext, invocation, duckdb_file: bool, before, full_refresh: bool):
+    def _events(context: AssetExecutionContext, invocation, own_metadata: bool, before, full_refresh: bool):
         try:
-            if duckdb_file:
+            if own_metadata:
                 yield from with_warehouse_metadata(
                     invocation.stream(),
                     manifest=invocation.manifest,
                     target_path=invocation.target_path,
-                    warehouse_path=settings.warehouse_path,
+                    settings=settings,
                     translator=translator,
                     project=project,
                     lineage_cache_path=settings.warehouse_dir / "dbt_column_lineage.json",

@@ -173,14 +173,14 @@ def landing_file_rows(con, relations: Iterable[tuple[str, str]]) -> dict[tuple[s
     return counts
 
 
-def landing_files_before_build(warehouse_path: Path, manifest: Mapping[str, Any]) -> dict[tuple[str, str], dict[str, int]]:
+def landing_files_before_build(settings, manifest: Mapping[str, Any]) -> dict[tuple[str, str], dict[str, int]]:
     """The incremental models' rows per landing file before a build (read-only, closed at once)."""
-    import duckdb
+    from orchestration.warehouse import read_connection
 
     relations = incremental_models(manifest).values()
-    if not relations or not Path(warehouse_path).exists():
+    if not relations or (not settings.is_postgres and not Path(settings.warehouse_path).exists()):
         return {}
-    with duckdb.connect(str(warehouse_path), read_only=True) as con:
+    with read_connection(settings) as con:
         return landing_file_rows(con, relations)
 
 
@@ -204,7 +204,7 @@ def with_warehouse_metadata(
     *,
     manifest: Mapping[str, Any],
     target_path: Path,
-    warehouse_path: Path,
+    settings,
     translator,
     project,
     lineage_cache_path: Path | None,
@@ -212,11 +212,19 @@ def with_warehouse_metadata(
     full_refresh: bool = False,
 ) -> Iterator[Any]:
     """The events of a finished dbt invocation, each model's and seed's materialization
-    with its row count, column schema and column lineage added; incremental models also
-    with what the run processed (`landing_files_before`: landing_files_before_build())."""
-    import duckdb
+    with its row count, column schema and column lineage added (read from the warehouse of
+    the settings' target: the same information_schema query on DuckDB and Postgres);
+    incremental models also with what the run processed (`landing_files_before`:
+    landing_files_before_build())."""
+    from orchestration.warehouse import read_connection
 
     events = list(events)
+    own = Path(target_path) / "manifest.json"
+    if own.exists():
+        # the build's own parse: its relation names carry the database of the target it ran
+        # on, which the prepared manifest (possibly parsed for another target) may not, and
+        # column lineage matches parents by those names
+        manifest = json.loads(own.read_text())
     built = []
     for event in events:
         if isinstance(event, (Output, AssetMaterialization)) and "unique_id" in event.metadata:
@@ -229,7 +237,7 @@ def with_warehouse_metadata(
 
     extra: dict[int, dict[str, Any]] = {}
     incremental = incremental_models(manifest)
-    with duckdb.connect(str(warehouse_path), read_only=True) as con:
+    with read_connection(settings) as con:
         columns = warehouse_columns(con)
         for event, props in built:
             schema, name = _relation(props)

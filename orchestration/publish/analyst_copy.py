@@ -30,7 +30,7 @@ class PublishRefused(RuntimeError):
 
 @dataclass
 class Publication:
-    path: Path
+    path: Path | str  # the DuckDB file, or where on the server (orchestration/publish/schema_swap.py)
     run_id: str
     published_at: str
     tables: dict[str, int] = field(default_factory=dict)

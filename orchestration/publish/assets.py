@@ -23,7 +23,8 @@ from dagster import (
 from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
 
 from orchestration.ingestion.assets import WAREHOUSE_WRITERS_POOL
-from orchestration.publish.analyst_copy import PublishRefused, publish
+from orchestration.publish import schema_swap
+from orchestration.publish.analyst_copy import Publication, PublishRefused, publish
 from orchestration.settings import Settings
 
 PUBLISHED_GROUP = "published"
@@ -55,6 +56,28 @@ def unaudited(context: AssetExecutionContext, audit_checks: Iterable[AssetCheckK
     return problems
 
 
+def publish_target(settings: Settings, run_id: str) -> Publication:
+    """The analysts' copy of the target: a DuckDB file beside the warehouse, or on Postgres
+    the published_* schemas of the same database."""
+    if settings.is_postgres:
+        return schema_swap.publish(settings, run_id)
+    return publish(settings.warehouse_path, settings.published_path, run_id)
+
+
+def read_target_publication(settings: Settings) -> dict | None:
+    from orchestration.publish.analyst_copy import read_publication
+
+    if settings.is_postgres:
+        return schema_swap.read_publication(settings)
+    return read_publication(settings.published_path)
+
+
+def published_where(settings: Settings) -> str:
+    if settings.is_postgres:
+        return "the schemas " + ", ".join(schema_swap.published_schema(s) for s in ("marts", "governance"))
+    return f"{settings.published_path.name}, opened read-only"
+
+
 def build_publish_assets(
     settings: Settings, marts: list[AssetKey], audit_checks: list[AssetCheckKey]
 ) -> AssetsDefinition:
@@ -64,10 +87,10 @@ def build_publish_assets(
             deps=[mart],
             group_name=PUBLISHED_GROUP,
             owners=["team:data_platform"],
-            kinds={"duckdb"},
+            kinds={settings.dbt_target},
             description=(
                 f"The analysts' copy of {'.'.join(mart.path)}: published only after every audit check "
-                f"passed, swapped in atomically ({settings.published_path.name}, opened read-only)."
+                f"passed, swapped in atomically ({published_where(settings)})."
             ),
             tags={"layer": "published"},
         )
@@ -78,7 +101,7 @@ def build_publish_assets(
         name="publish_marts",
         specs=specs,
         pool=WAREHOUSE_WRITERS_POOL,
-        description="Write, audit, publish: copy the audited marts to the analysts' DuckDB file with an atomic swap.",
+        description="Write, audit, publish: copy the audited marts to the analysts' copy with an atomic swap.",
     )
     def _publish(context: AssetExecutionContext) -> Iterator[MaterializeResult]:
         problems = unaudited(context, audit_checks)
@@ -90,7 +113,7 @@ def build_publish_assets(
                 f"{len(problems)} audit checks have not passed: {shown}",
                 allow_retries=False,
             )
-        publication = publish(settings.warehouse_path, settings.published_path, context.run_id)
+        publication = publish_target(settings, context.run_id)
         context.log.info(f"published {len(publication.tables)} tables to {publication.path}")
         for mart in marts:
             table = f"marts.{mart.path[-1]}"

@@ -16,6 +16,14 @@
     evidence itself stays in int_stage_events.
 #}
 
+{#- every column of int_stage_events but its own entity_type, which the entity's replaces
+    (a second column of one name is ambiguous on Postgres) #}
+{%- set event_columns = [
+    'stage_event_id', 'person_id', 'opportunity_id', 'account_id', 'source_record_id',
+    'funnel_stage', 'source_system', 'source_object', 'source_table', 'source_field',
+    'source_value', 'stage_order', 'phase_number', 'occurred_at',
+] %}
+
 with
 
 stage_events as (
@@ -55,7 +63,7 @@ entity_events as (
     select
         'person' as entity_type,
         stage_events.person_id as entity_id,
-        stage_events.*
+        {% for column in event_columns %}stage_events.{{ column }}{% if not loop.last %}, {% endif %}{% endfor %}
     from stage_events
     cross join lead_stage
     left join leads
@@ -68,7 +76,7 @@ entity_events as (
     select
         'opportunity' as entity_type,
         stage_events.opportunity_id as entity_id,
-        stage_events.*
+        {% for column in event_columns %}stage_events.{{ column }}{% if not loop.last %}, {% endif %}{% endfor %}
     from stage_events
     where stage_events.opportunity_id is not null
 

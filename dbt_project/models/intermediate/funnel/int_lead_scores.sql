@@ -156,8 +156,9 @@ final as (
         ---------- numerics
         fit.fit_points,
         -- round() of a double with a scale does not exist on Postgres: round the exact numeric
-        round(cast(current_engagement.engagement_points as {{ dbt.type_numeric() }}), 2) as engagement_points,
-        round(cast(least(fit.fit_points + current_engagement.engagement_points, {{ scoring.max_score }}) as {{ dbt.type_numeric() }}), 2) as score,
+        -- (and keep its scale in the type: Postgres's round() returns an unscaled numeric)
+        cast(round(cast(current_engagement.engagement_points as {{ dbt.type_numeric() }}), 2) as decimal(28, 2)) as engagement_points,
+        cast(round(cast(least(fit.fit_points + current_engagement.engagement_points, {{ scoring.max_score }}) as {{ dbt.type_numeric() }}), 2) as decimal(28, 2)) as score,
         current_engagement.engagement_count,
 
         ---------- booleans

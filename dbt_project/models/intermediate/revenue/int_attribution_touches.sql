@@ -182,10 +182,11 @@ final as (
         opportunity_created_at,
         cast(is_first as {{ dbt.type_float() }}) as first_touch_weight,
         cast(is_last as {{ dbt.type_float() }}) as last_touch_weight,
-        1.0 / touch_count as linear_weight,
-        u_raw / sum(u_raw) over (partition by opportunity_id) as u_shaped_weight,
-        w_raw / sum(w_raw) over (partition by opportunity_id) as w_shaped_weight,
-        decay_raw / sum(decay_raw) over (partition by opportunity_id) as time_decay_weight
+        -- doubles on every engine (Postgres would keep exact numerics of 20 decimals)
+        cast(1.0 / touch_count as {{ type_double() }}) as linear_weight,
+        cast(u_raw / sum(u_raw) over (partition by opportunity_id) as {{ type_double() }}) as u_shaped_weight,
+        cast(w_raw / sum(w_raw) over (partition by opportunity_id) as {{ type_double() }}) as w_shaped_weight,
+        cast(decay_raw / sum(decay_raw) over (partition by opportunity_id) as {{ type_double() }}) as time_decay_weight
     from raw_weights
 
 )

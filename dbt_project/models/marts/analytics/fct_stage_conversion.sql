@@ -162,7 +162,7 @@ final as (
         cast(entered_count as {{ dbt.type_bigint() }}) as entered_count,
         cast(converted_count as {{ dbt.type_bigint() }}) as converted_count,
         cast(1.0 * converted_count / entered_count as {{ dbt.type_numeric() }}) as conversion_rate,
-        cast(median_days_to_convert as {{ dbt.type_numeric() }}) as median_days_to_convert,
+        {{ numeric_from_double('median_days_to_convert') }} as median_days_to_convert,
 
         ---------- dates
         cohort_month

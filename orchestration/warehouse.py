@@ -1,0 +1,64 @@
+"""A connection to the warehouse of the chosen target, for the few places that query it
+themselves (suite parameters and samples, model metadata, the demo's summary).
+
+Both give `execute(sql, parameters)` returning a cursor with `fetchall()` and
+`description`: DuckDB's connection does natively, a psycopg2 connection through the small
+wrapper below. Parameters are passed the DB-API way (`?` placeholders on DuckDB, `%s` on
+Postgres); the callers here pass none.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from orchestration.settings import Settings
+
+
+class _PostgresConnection:
+    def __init__(self, connection):
+        self._connection = connection
+
+    def execute(self, sql: str, parameters=None):
+        cursor = self._connection.cursor()
+        cursor.execute(sql, parameters)
+        return cursor
+
+    def commit(self) -> None:
+        self._connection.commit()
+
+
+@contextmanager
+def postgres_connection(
+    settings: Settings, read_only: bool = True, autocommit: bool | None = None
+) -> Iterator[_PostgresConnection]:
+    """A psycopg2 connection to the postgres target (the password, if any, is libpq's PGPASSWORD).
+
+    Read-only connections commit each statement; a writer gets one transaction to commit."""
+    import psycopg2
+
+    connection = psycopg2.connect(
+        host=settings.postgres_host,
+        port=settings.postgres_port,
+        user=settings.postgres_user,
+        dbname=settings.postgres_database,
+    )
+    try:
+        connection.set_session(readonly=read_only, autocommit=read_only if autocommit is None else autocommit)
+        yield _PostgresConnection(connection)
+    finally:
+        connection.close()
+
+
+@contextmanager
+def read_connection(settings: Settings, duckdb_path: Path | None = None) -> Iterator[object]:
+    """A read-only connection to the warehouse (`duckdb_path` overrides the DuckDB file)."""
+    if settings.is_postgres:
+        with postgres_connection(settings) as connection:
+            yield connection
+        return
+    import duckdb
+
+    with duckdb.connect(str(duckdb_path or settings.warehouse_path), read_only=True) as connection:
+        yield connection
