@@ -107,3 +107,22 @@ def test_portable_and_adapter_specific_sql_pass():
     {% macro duckdb__parse(column) -%} try_cast({{ column }} as timestamptz)::timestamp {%- endmacro %}
     """
     assert findings(sql) == []
+
+
+POSTGRES_MAX_IDENTIFIER = 63  # NAMEDATALEN - 1: Postgres refuses longer relation names
+
+
+def long_relation_names(manifest: dict) -> list[str]:
+    """Names dbt creates relations under (models, seeds, unit tests' temporary tables)
+    that Postgres would refuse."""
+    names = [node.get("alias") or node["name"] for node in manifest["nodes"].values() if node["resource_type"] != "test"]
+    names += [unit_test["name"] for unit_test in manifest.get("unit_tests", {}).values()]
+    return sorted(name for name in names if len(name) > POSTGRES_MAX_IDENTIFIER)
+
+
+def test_relation_names_fit_postgres(dbt_manifest):
+    import json
+
+    assert long_relation_names(json.loads(Path(dbt_manifest).read_text())) == []
+    too_long = {"unit_tests": {"u": {"name": "x" * 64}}, "nodes": {"m": {"resource_type": "model", "name": "ok"}}}
+    assert long_relation_names(too_long) == ["x" * 64]
