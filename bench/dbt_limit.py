@@ -3,9 +3,9 @@
     python -m bench.dbt_limit --warehouse <raw-only warehouse.duckdb> --target <dbt target dir>
 
 The target directory is the one a `dbt build` on a fresh copy of the same raw warehouse
-wrote (`--target-path`): its manifest.json gives every node, its dependencies, its
-materialization and its compiled SELECT; `run/` gives the SQL of each unit test (dbt
-compile does not render unit tests). On a fresh warehouse an incremental model is its
+wrote (`--target-path`): its run_results.json says which nodes it ran, its manifest.json
+gives each node's dependencies, materialization and compiled SELECT, and `run/` the SQL
+of each unit test (dbt compile does not render unit tests). On a fresh warehouse an incremental model is its
 full SELECT, so every model becomes one `create or replace table` (or view) of its
 compiled SQL, whatever the materialization. Seeds are read with DuckDB's CSV reader and
 the seed's configured column types; data tests run as dbt's own failure count over their
@@ -31,7 +31,16 @@ BUILT = ("seed", "model")
 def _nodes(manifest: dict) -> dict[str, dict]:
     nodes = {uid: n for uid, n in manifest["nodes"].items() if n["resource_type"] in (*BUILT, "test")}
     nodes.update(manifest.get("unit_tests", {}))
-    return nodes
+    ran = manifest.get("ran")
+    return nodes if ran is None else {uid: n for uid, n in nodes.items() if uid in ran}
+
+
+def load(target_dir: Path) -> dict:
+    """The manifest of a dbt build, limited to the nodes that build ran (its run_results)."""
+    manifest = json.loads((target_dir / "manifest.json").read_text())
+    results = json.loads((target_dir / "run_results.json").read_text())["results"]
+    manifest["ran"] = {r["unique_id"] for r in results if r["status"] != "skipped"}
+    return manifest
 
 
 def build_order(manifest: dict) -> list[dict]:
@@ -120,7 +129,7 @@ def main(argv=None) -> dict:
     parser.add_argument("--project-dir", type=Path, default=Path(__file__).resolve().parent.parent)
     parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
-    manifest = json.loads((args.target / "manifest.json").read_text())
+    manifest = load(args.target)
     prepared = statements(manifest, args.target, args.project_dir)
     started = time.perf_counter()
     with duckdb.connect(str(args.warehouse)) as con:

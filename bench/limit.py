@@ -107,7 +107,7 @@ def copy_published(con: duckdb.DuckDBPyConnection, published: Path, source: str 
 def whole(landing: Path, warehouse: Path, target: Path, published: Path) -> dict:
     from bench import dbt_limit
 
-    manifest = json.loads((target / "manifest.json").read_text())
+    manifest = dbt_limit.load(target)
     prepared = dbt_limit.statements(manifest, target, REPO)
     seconds = {}
     started = time.perf_counter()
