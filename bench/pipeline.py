@@ -61,6 +61,7 @@ def _stage(pipeline: list[Measurement], limit: list[Measurement] | None, rows: i
     figures = {
         "seconds": round(p.seconds, 2),
         "peak_rss_mb": round(p.peak_rss_bytes / 2**20),
+        "cpu_seconds": round(p.cpu_seconds, 2),
         "rows": rows,
         "rows_per_second": round(rows / p.seconds) if rows and p.seconds else None,
         "runs_seconds": [round(m.seconds, 2) for m in pipeline],
@@ -70,7 +71,9 @@ def _stage(pipeline: list[Measurement], limit: list[Measurement] | None, rows: i
         figures.update({
             "duckdb_only_seconds": round(d.seconds, 2),
             "duckdb_only_peak_rss_mb": round(d.peak_rss_bytes / 2**20),
+            "duckdb_only_cpu_seconds": round(d.cpu_seconds, 2),
             "ratio": round(p.seconds / d.seconds, 2),
+            "cpu_ratio": round(p.cpu_seconds / d.cpu_seconds, 2) if d.cpu_seconds else None,
             "memory_ratio": round(p.peak_rss_bytes / max(d.peak_rss_bytes, 1), 2),
             "duckdb_only_runs_seconds": [round(m.seconds, 2) for m in limit],
         })
@@ -200,7 +203,9 @@ def bench_scale(scale: float, runs: int, root: Path, stages: tuple[str, ...], se
         for i in range(runs):
             run = work / f"whole{i}"
             env = _env(WAREHOUSE_DIR=run, LANDING_DIR=landing, TRUTH_DIR=truth, DAGSTER_HOME=_dagster_home(work / f"home{i}"))
-            wholes.append(run_measured([PY, "-m", "bench.stages", "materialize"], env=env, cwd=REPO))
+            wholes.append(run_measured([PY, "-m", "bench.stages", "materialize", "--json", str(work / "whole.json")],
+                                       env=env, cwd=REPO))
+            whole_parts = json.loads((work / "whole.json").read_text())
             shutil.rmtree(last, ignore_errors=True)
             run.rename(last)  # the warehouse the daily run starts from
             shutil.rmtree(work / f"home{i}")
@@ -214,7 +219,8 @@ def bench_scale(scale: float, runs: int, root: Path, stages: tuple[str, ...], se
             shutil.rmtree(lim)
             _log(f"scale {scale:g} whole run {i + 1}: Dagster {wholes[-1].seconds:.1f} s, "
                  f"DuckDB only {limits[-1].seconds:.1f} s {whole_limit['seconds']}")
-        figures["whole"] = _stage(wholes, limits, rows, duckdb_only_parts_seconds=whole_limit["seconds"],
+        figures["whole"] = _stage(wholes, limits, rows, parts_seconds=whole_parts,
+                                  duckdb_only_parts_seconds=whole_limit["seconds"],
                                   duckdb_only_failed_checks=len(whole_limit["checks"]["failed"]),
                                   duckdb_only_failing_tests=len(whole_limit["dbt"]["failing_tests"]))
 
@@ -229,11 +235,13 @@ def bench_scale(scale: float, runs: int, root: Path, stages: tuple[str, ...], se
                 shutil.copytree(last, run)
                 env = _env(WAREHOUSE_DIR=run, LANDING_DIR=landing, TRUTH_DIR=truth,
                            DAGSTER_HOME=_dagster_home(work / f"daily_home{i}"))
-                dailies.append(run_measured([PY, "-m", "bench.stages", "materialize"], env=env, cwd=REPO))
+                dailies.append(run_measured([PY, "-m", "bench.stages", "materialize", "--json", str(work / "daily.json")],
+                                            env=env, cwd=REPO))
+                daily_parts = json.loads((work / "daily.json").read_text())
                 shutil.rmtree(run)
                 shutil.rmtree(work / f"daily_home{i}")
                 _log(f"scale {scale:g} daily run {i + 1}: {dailies[-1].seconds:.1f} s")
-            daily = _stage(dailies, limits, new_rows, generation_seconds=round(day.seconds, 2))
+            daily = _stage(dailies, limits, new_rows, parts_seconds=daily_parts, generation_seconds=round(day.seconds, 2))
             daily["share_of_whole"] = round(daily["seconds"] / figures["whole"]["seconds"], 3)
             figures["daily"] = daily
     shutil.rmtree(work, ignore_errors=True)

@@ -64,28 +64,36 @@ def markdown(results: dict) -> str:
     lines = [
         f"Machine: {m['cores']} cores, {m['memory_gib']} GiB, Python {m['python']}, DuckDB {m['duckdb']} "
         f"(load average at the end {m['load_average'][0]}). Command: `{results['command']}`; "
-        f"medians of {results['runs']} run(s), each stage in its own process, peak memory of the whole process tree.",
+        f"medians of {results['runs']} run(s), each stage in its own process; peak memory and CPU time "
+        "(user + system) of the whole process tree. Rows: landing rows (generation, ingestion, whole run), raw "
+        "rows (dbt), rows of the audited relations (checks), rows published (publish), rows of the new day (daily).",
         "",
     ]
     for scale in results["scales"]:
         lines += [
             f"Scale {scale['scale']:g}: {scale['touch_events']:,} touch events, {scale['landing_rows']:,} landing rows.",
             "",
-            "| stage | pipeline s | DuckDB-only s | ratio | peak MB | DuckDB-only peak MB | memory ratio | rows | rows/s |",
-            "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+            "| stage | pipeline s | DuckDB-only s | ratio | CPU s | DuckDB-only CPU s | CPU ratio "
+            "| peak MB | DuckDB-only peak MB | memory ratio | rows | rows/s |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
         ]
         for stage, label in LABELS.items():
             f = scale["stages"].get(stage)
             if f is None:
-                lines.append(f"| {label} | not run | | | | | | | |")
+                lines.append(f"| {label} | not run |" + " |" * 10)
                 continue
             lines.append(
                 f"| {label} | {_n(f['seconds'])} | {_n(f.get('duckdb_only_seconds'))} | {_n(f.get('ratio'))} | "
+                f"{_n(f.get('cpu_seconds'))} | {_n(f.get('duckdb_only_cpu_seconds'))} | {_n(f.get('cpu_ratio'))} | "
                 f"{_n(f['peak_rss_mb'])} | {_n(f.get('duckdb_only_peak_rss_mb'))} | {_n(f.get('memory_ratio'))} | "
                 f"{_n(f['rows'])} | {_n(f.get('rows_per_second'))} |"
             )
         checks, daily = scale["stages"].get("checks"), scale["stages"].get("daily")
-        notes = []
+        notes = [_parts(label, scale["stages"][stage]) for stage, label in
+                 (("whole", "whole Dagster run (last run)"), ("daily", "daily run (last run)")) if stage in scale["stages"]]
+        if "whole" in scale["stages"]:
+            parts = scale["stages"]["whole"]["duckdb_only_parts_seconds"]
+            notes.append("DuckDB-only run: " + ", ".join(f"{k} {v:.1f} s" for k, v in parts.items()))
         if checks:
             notes.append(f"GX validation alone (imports excluded): {checks['validation_seconds']} s against "
                          f"{checks['duckdb_only_validation_seconds']} s, ratio {checks['validation_ratio']}")
@@ -99,6 +107,13 @@ def markdown(results: dict) -> str:
             met = "not measured" if t["met"] is None else ("yes" if t["met"] else "**no**")
             lines.append(f"| {t['target']} (scale {t['scale']:g}) | {t['at_most']:g} | {_n(t['measured'], 3)} | {met} |")
     return "\n".join(lines) + "\n"
+
+
+def _parts(label: str, figures: dict) -> str:
+    parts = figures["parts_seconds"]
+    steps = sorted(parts["steps"].items(), key=lambda kv: -kv[1])
+    return (f"{label}: imports {parts['import']} s, definitions {parts['definitions']} s, run {parts['run']} s; "
+            "longest steps " + ", ".join(f"{k} {v} s" for k, v in steps[:4]))
 
 
 def keep_in_readme(readme: Path, table: str) -> None:

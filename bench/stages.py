@@ -48,17 +48,31 @@ def ingest() -> None:
         raise SystemExit("ingestion failed")
 
 
-def materialize_everything() -> None:
+def materialize_everything(report: Path | None = None) -> None:
+    import json
+    import time
+
+    started = time.perf_counter()
     from dagster import DagsterInstance
 
     from orchestration.definitions import build_definitions
     from orchestration.materialize import materialize_all
     from orchestration.settings import Settings
 
+    imported = time.perf_counter()
     settings = Settings.from_env()
     settings.warehouse_dir.mkdir(parents=True, exist_ok=True)
     with DagsterInstance.get() as instance:
-        _, summary = materialize_all(build_definitions(settings), instance, log_level="ERROR")
+        definitions = build_definitions(settings)
+        defined = time.perf_counter()
+        result, summary = materialize_all(definitions, instance, log_level="ERROR")
+        ran = time.perf_counter()
+        steps = {s.step_key: round(s.end_time - s.start_time, 2)
+                 for s in instance.get_run_step_stats(result.run_id) if s.start_time and s.end_time}
+    if report:
+        # where the run's time goes: imports, definitions, the run, and each step in it
+        report.write_text(json.dumps({"import": round(imported - started, 2), "definitions": round(defined - imported, 2),
+                                      "run": round(ran - defined, 2), "steps": steps}) + "\n")
     if not summary.success or summary.checks_failed:
         raise SystemExit(f"materialization failed: steps {summary.failed_steps}, checks {summary.checks_failed}")
 
@@ -78,7 +92,8 @@ def main(argv=None) -> None:
     g.add_argument("--out", type=Path, required=True)
     g.add_argument("--truth", type=Path, required=True)
     sub.add_parser("ingest")
-    sub.add_parser("materialize")
+    m = sub.add_parser("materialize")
+    m.add_argument("--json", type=Path, help="where the time of the run went")
     p = sub.add_parser("publish")
     p.add_argument("--warehouse", type=Path, required=True)
     p.add_argument("--published", type=Path, required=True)
@@ -88,7 +103,7 @@ def main(argv=None) -> None:
     elif args.stage == "ingest":
         ingest()
     elif args.stage == "materialize":
-        materialize_everything()
+        materialize_everything(args.json)
     else:
         publish(args.warehouse, args.published)
 

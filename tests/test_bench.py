@@ -66,7 +66,7 @@ def test_a_quick_run_writes_every_stage_it_ran_and_names_the_others(tmp_path):
     assert scale["touch_events"] > 0 and scale["landing_rows"] > 0
     assert set(scale["stages"]) == {"generation", "definitions"}
     for figures in scale["stages"].values():
-        assert 0 < figures["seconds"] < 120 and figures["peak_rss_mb"] > 10
+        assert 0 < figures["seconds"] < 120 and figures["peak_rss_mb"] > 10 and figures["cpu_seconds"] > 0
     generation = scale["stages"]["generation"]
     assert abs(generation["rows_per_second"] * generation["seconds"] / scale["landing_rows"] - 1) < 0.01
     # the definitions target is judged on this run, the others are not measured
@@ -79,6 +79,8 @@ def test_a_quick_run_writes_every_stage_it_ran_and_names_the_others(tmp_path):
     for label in report.LABELS.values():
         assert label in text
     assert text.count("| not run |") == len(pipeline.STAGES) - 2
+    rows = [line for line in text.splitlines() if any(line.startswith(f"| {label} |") for label in report.LABELS.values())]
+    assert len(rows) == len(pipeline.STAGES) and all(row.count("|") == 13 for row in rows)
     # a second run replaces the figures instead of adding them
     report.keep_in_readme(readme, report.markdown(saved))
     assert readme.read_text().count(report.BEGIN) == 1
