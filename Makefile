@@ -56,8 +56,11 @@ test: venv
 ui: prepare
 	$(VENV)/bin/dagster dev --host 127.0.0.1 --port 3000
 
+# every stage against the same work done directly in DuckDB (bench/README.md); a smoke
+# test of every stage in a few minutes: make bench BENCH_ARGS=--quick
+BENCH_ARGS ?= --scales 1.1,11,110 --runs 3
 bench: venv
-	$(PY) -m bench.run
+	$(PY) -m bench.pipeline $(BENCH_ARGS)
 
 clean:
 	rm -rf target logs .warehouse data .artifacts dagster_home/storage dagster_home/logs dagster_home/history dagster_home/schedules

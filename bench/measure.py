@@ -1,9 +1,11 @@
-"""Run a command in its own process and measure wall time and the peak memory of its
-whole process tree (RSS summed over the process and all its descendants, sampled)."""
+"""Run a command in its own process and measure wall time, the peak memory of its whole
+process tree (RSS summed over the process and all its descendants, sampled) and its CPU
+time (user + system of the process and every descendant it waited for)."""
 
 from __future__ import annotations
 
 import os
+import resource
 import statistics
 import subprocess
 import threading
@@ -16,6 +18,8 @@ from pathlib import Path
 class Measurement:
     seconds: float
     peak_rss_bytes: int
+    # steadier than wall time on a shared machine: other processes' load barely moves it
+    cpu_seconds: float = 0.0
 
 
 def _children(pid: int) -> list[int]:
@@ -44,7 +48,7 @@ def _tree_rss(pid: int) -> int:
 
 def run_measured(command: list[str], env: dict | None = None, cwd: Path | None = None,
                  interval: float = 0.05) -> Measurement:
-    started = time.perf_counter()
+    started, cpu_before = time.perf_counter(), _children_cpu()
     process = subprocess.Popen(command, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     peak = 0
     done = threading.Event()
@@ -63,10 +67,17 @@ def run_measured(command: list[str], env: dict | None = None, cwd: Path | None =
     seconds = time.perf_counter() - started
     if process.returncode != 0:
         raise RuntimeError(f"{' '.join(command)} failed ({process.returncode}):\n{''.join(output[-40:])}")
-    return Measurement(seconds, peak)
+    return Measurement(seconds, peak, _children_cpu() - cpu_before)
+
+
+def _children_cpu() -> float:
+    # this process's waited-for children so far; one measured command runs at a time
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def median_of(runs: list[Measurement]) -> Measurement:
     return Measurement(
-        statistics.median(r.seconds for r in runs), int(statistics.median(r.peak_rss_bytes for r in runs))
+        statistics.median(r.seconds for r in runs), int(statistics.median(r.peak_rss_bytes for r in runs)),
+        statistics.median(r.cpu_seconds for r in runs),
     )

@@ -1,0 +1,86 @@
+"""The benchmark's pieces on a tiny company: the DuckDB-only limit builds what dbt built
+(and its tests fail on bad rows), and a quick run writes every stage to the JSON and the
+kept markdown."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import duckdb
+
+from bench import dbt_limit, limit, pipeline, report
+from tests.conftest import build_company
+
+# a seed with configured column types, a table mart on seeds, views on a raw table
+SELECTION = ["+stg_salesforce__accounts", "+dim_phase"]
+
+
+def test_duckdb_only_run_rebuilds_what_dbt_built_and_its_tests_fail_on_bad_rows(tmp_path):
+    settings = build_company(tmp_path / "company", scale=0.05, seed=5, select=SELECTION)
+    target = tmp_path / "company" / "dbt_target"
+    manifest = dbt_limit.load(target)
+    ran = manifest["ran"]
+    assert any(uid.startswith("seed.") for uid in ran) and any(uid.startswith("test.") for uid in ran)
+
+    # the compiled SQL of every node dbt ran, on a copy of its warehouse: the same rows
+    copy = tmp_path / "limit" / "warehouse.duckdb"
+    copy.parent.mkdir()
+    shutil.copy(settings.warehouse_path, copy)
+    result = dbt_limit.main(["--warehouse", str(copy), "--target", str(target)])
+    assert sum(result["statements"].values()) == len(ran)
+    assert result["failing_tests"] == {}
+    built = dbt_limit.row_counts(settings.warehouse_path, manifest)
+    assert built and dbt_limit.row_counts(copy, manifest) == built
+
+    # the DuckDB-only run from the landing files: its raw layer holds what the ingestion
+    # loaded, so the same SQL gives the same rows, and the copy for analysts has them
+    whole = tmp_path / "whole" / "warehouse.duckdb"
+    whole.parent.mkdir()
+    with duckdb.connect(str(whole)) as con:
+        con.execute("set TimeZone = 'UTC'")
+        limit.load_raw(con, settings.landing_dir)
+        assert dbt_limit.run_statements(con, manifest, dbt_limit.statements(manifest, target, settings.dbt_project_dir))[
+            "failing_tests"] == {}
+        published = limit.copy_published(con, tmp_path / "whole" / "published.duckdb")
+    assert dbt_limit.row_counts(whole, manifest) == built
+    assert published == sum(n for uid, n in built.items() if uid.startswith("seed.") or "dim_phase" in uid)
+
+    # a live account without a name in the raw layer: the limit's not_null test reports it
+    with duckdb.connect(str(copy)) as con:
+        con.execute("update raw_salesforce.account set name = null where id = (select min(id) from raw_salesforce.account "
+                    "where not coalesce(is_deleted, false) and coalesce(master_record_id, '') = '')")
+    result = dbt_limit.main(["--warehouse", str(copy), "--target", str(target)])
+    assert [uid for uid in result["failing_tests"] if "not_null_stg_salesforce__accounts_account_name" in uid]
+
+
+def test_a_quick_run_writes_every_stage_it_ran_and_names_the_others(tmp_path):
+    readme = tmp_path / "README.md"
+    readme.write_text("# Latest figures\n\nolder notes stay\n")
+    results = pipeline.main(["--scales", "0.02", "--runs", "1", "--stages", "generation,definitions",
+                             "--root", str(tmp_path / "bench"), "--readme", str(readme), "--skip-prepare"])
+    saved = json.loads((tmp_path / "bench" / "latest.json").read_text())
+    assert saved["scales"] == results["scales"]
+    assert saved["machine"]["cores"] >= 1 and saved["machine"]["memory_gib"] > 0
+    (scale,) = saved["scales"]
+    assert scale["touch_events"] > 0 and scale["landing_rows"] > 0
+    assert set(scale["stages"]) == {"generation", "definitions"}
+    for figures in scale["stages"].values():
+        assert 0 < figures["seconds"] < 120 and figures["peak_rss_mb"] > 10 and figures["cpu_seconds"] > 0
+    generation = scale["stages"]["generation"]
+    assert abs(generation["rows_per_second"] * generation["seconds"] / scale["landing_rows"] - 1) < 0.01
+    # the definitions target is judged on this run, the others are not measured
+    judged = {(t["stage"], t["figure"]): t for t in saved["targets"]}
+    assert judged[("definitions", "seconds")]["measured"] == scale["stages"]["definitions"]["seconds"]
+    assert judged[("whole", "ratio")]["met"] is None
+
+    text = readme.read_text()
+    assert "older notes stay" in text and text.count(report.BEGIN) == 1
+    for label in report.LABELS.values():
+        assert label in text
+    assert text.count("| not run |") == len(pipeline.STAGES) - 2
+    rows = [line for line in text.splitlines() if any(line.startswith(f"| {label} |") for label in report.LABELS.values())]
+    assert len(rows) == len(pipeline.STAGES) and all(row.count("|") == 13 for row in rows)
+    # a second run replaces the figures instead of adding them
+    report.keep_in_readme(readme, report.markdown(saved))
+    assert readme.read_text().count(report.BEGIN) == 1
