@@ -62,7 +62,8 @@ def trace_model(
             dialect=dialect,
         )
 
-    sql_path = target_path.joinpath("compiled", props["package_name"], Path(props["original_file_path"].replace("\\", "/")))
+    relative_path = Path(props["original_file_path"].replace("\\", "/"))
+    sql_path = target_path.joinpath("compiled", props["package_name"], relative_path)
     try:
         optimized = optimize(parse_one(sql=sql_path.read_text(), dialect=dialect), schema=schema, dialect=dialect)
     except Exception as error:
@@ -84,13 +85,14 @@ def trace_model(
     parent_props_by_relation_name: dict[str, Mapping[str, Any]] = {}
     for parent_unique_id in props["depends_on"]["nodes"]:
         parent = (manifest["sources"] if parent_unique_id.startswith("source") else manifest["nodes"])[parent_unique_id]
-        parent_props_by_relation_name[normalize_table_name(to_table(parent["relation_name"], dialect=dialect), dialect=dialect)] = parent
+        relation_name = normalize_table_name(to_table(parent["relation_name"], dialect=dialect), dialect=dialect)
+        parent_props_by_relation_name[relation_name] = parent
 
     # columns the SQL does not name (e.g. added by a materialization) have no traced deps
     normalized_sqlglot_column_names = {name.lower() for name in sqlglot_column_names}
     implicit = {column for column in schema_column_names if column not in normalized_sqlglot_column_names}
     if implicit:
-        log.warning("%s: columns the SQL does not name have no column lineage: %s", props["unique_id"], sorted(implicit))
+        log.warning("%s: columns the SQL does not name have no lineage: %s", props["unique_id"], sorted(implicit))
     deps_by_column: dict[str, Sequence[TableColumnDep]] = {column: [] for column in implicit}
 
     for column_name in sqlglot_column_names:
@@ -99,6 +101,9 @@ def trace_model(
         # dependencies collected in the order dagster-dbt collects them, into a set as it
         # does: the same insertions give the same order of the list
         column_deps: set[TableColumnDep] = set()
+        # trim_selects only shortens each node's `source` (a copy of its whole select), which
+        # is never read here; the one change a trace makes to the shared tree (a column
+        # without a table gets its scope's only source) is what a fresh trace would infer
         root = lineage(column_name, statement, schema, dialect=dialect, scope=scope, trim_selects=False, copy=False)
         for node in root.walk():
             if node.downstream:

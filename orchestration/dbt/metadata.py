@@ -123,7 +123,9 @@ def lineage_inputs(
     return own, parents
 
 
-def dagster_dbt_lineage(props, manifest, own, parents, target_path: Path, translator, project) -> TableColumnLineage | None:
+def dagster_dbt_lineage(
+    props, manifest, own, parents, target_path: Path, translator, project
+) -> TableColumnLineage | None:
     """dagster-dbt's own tracing: one sqlglot lineage() per column (the reference, and the fallback)."""
     from dagster_dbt.core.dbt_cli_event import EventHistoryMetadata, _build_column_lineage_metadata
 
@@ -137,7 +139,9 @@ def dagster_dbt_lineage(props, manifest, own, parents, target_path: Path, transl
     ).get("dagster/column_lineage")
 
 
-def trace_lineage(props, manifest, own, parents, target_path: Path, translator, project) -> TableColumnLineage | None:
+def trace_lineage(
+    props, manifest, own, parents, target_path: Path, translator, project
+) -> TableColumnLineage | None:
     """orchestration/dbt/lineage.py's single-scope tracing, or dagster-dbt's if that raises."""
     from orchestration.dbt.lineage import UnoptimizableModel, trace_model
 
