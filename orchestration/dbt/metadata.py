@@ -6,9 +6,10 @@ this project on the test machine (each model's and each parent's columns go thro
 Jinja macro of the adapter, one connection per model), against 41 s for the build, and it
 leaves dbt-duckdb's database handle open in this process. Here the warehouse answers in one
 read-only connection, closed at once: one query for every column of every relation, one
-`count(*)` per built relation. Column lineage is still dagster-dbt's (sqlglot over the
-compiled SQL), and it is cached by the compiled SQL and the column types it was traced
-from: a daily run re-traces only the models whose SQL or inputs changed.
+`count(*)` per built relation. Column lineage is dagster-dbt's (sqlglot over the compiled
+SQL), traced once per model instead of once per column (orchestration/dbt/lineage.py, with
+dagster-dbt's own function as the fallback), and cached by the compiled SQL and the column
+types it was traced from: a daily run re-traces only the models whose SQL or inputs changed.
 """
 
 from __future__ import annotations
@@ -106,6 +107,56 @@ class LineageCache:
         temporary.replace(self.path)
 
 
+def lineage_inputs(
+    props: Mapping[str, Any], manifest: Mapping[str, Any], columns: Mapping[tuple[str, str], Mapping[str, str]]
+) -> tuple[dict[str, dict[str, str]], dict[str, dict[str, dict[str, str]]]]:
+    """A model's own columns and its parents' ({relation name: columns}), each column as
+    {"data_type": ...}: what dagster-dbt's EventHistoryMetadata holds."""
+    parents = {}
+    for parent_id in manifest["parent_map"].get(props["unique_id"], []):
+        parent = manifest["nodes"].get(parent_id) or manifest["sources"].get(parent_id)
+        if parent is not None and parent.get("relation_name"):
+            parents[parent["relation_name"]] = {
+                name: {"data_type": data_type} for name, data_type in columns.get(_relation(parent), {}).items()
+            }
+    own = {name: {"data_type": data_type} for name, data_type in columns.get(_relation(props), {}).items()}
+    return own, parents
+
+
+def dagster_dbt_lineage(
+    props, manifest, own, parents, target_path: Path, translator, project
+) -> TableColumnLineage | None:
+    """dagster-dbt's own tracing: one sqlglot lineage() per column (the reference, and the fallback)."""
+    from dagster_dbt.core.dbt_cli_event import EventHistoryMetadata, _build_column_lineage_metadata
+
+    return _build_column_lineage_metadata(
+        event_history_metadata=EventHistoryMetadata(columns=own, parents=parents),
+        dbt_resource_props=dict(props),
+        manifest=manifest,
+        dagster_dbt_translator=translator,
+        target_path=target_path,
+        project=project,
+    ).get("dagster/column_lineage")
+
+
+def trace_lineage(
+    props, manifest, own, parents, target_path: Path, translator, project
+) -> TableColumnLineage | None:
+    """orchestration/dbt/lineage.py's single-scope tracing, or dagster-dbt's if that raises."""
+    from orchestration.dbt.lineage import UnoptimizableModel, trace_model
+
+    try:
+        return trace_model(
+            columns=own, parents=parents, props=props, manifest=manifest,
+            translator=translator, target_path=target_path, project=project,
+        )
+    except UnoptimizableModel:
+        raise
+    except Exception as error:  # a statement the single scope cannot walk: trace it dagster-dbt's way
+        log.info("column lineage of %s traced by dagster-dbt: %s", props["unique_id"], error)
+    return dagster_dbt_lineage(props, manifest, own, parents, target_path, translator, project)
+
+
 def _lineage(
     props: Mapping[str, Any],
     manifest: Mapping[str, Any],
@@ -115,19 +166,10 @@ def _lineage(
     project,
     cache: LineageCache,
 ) -> TableColumnLineage | None:
-    from dagster_dbt.core.dbt_cli_event import EventHistoryMetadata, _build_column_lineage_metadata
-
     sql_path = target_path / "compiled" / props["package_name"] / props["original_file_path"]
     if props["resource_type"] != "model" or not sql_path.exists():
         return None
-    parents = {}
-    for parent_id in manifest["parent_map"].get(props["unique_id"], []):
-        parent = manifest["nodes"].get(parent_id) or manifest["sources"].get(parent_id)
-        if parent is not None and parent.get("relation_name"):
-            parents[parent["relation_name"]] = {
-                name: {"data_type": data_type} for name, data_type in columns.get(_relation(parent), {}).items()
-            }
-    own = {name: {"data_type": data_type} for name, data_type in columns.get(_relation(props), {}).items()}
+    own, parents = lineage_inputs(props, manifest, columns)
     key = hashlib.sha256(
         json.dumps([props["unique_id"], sql_path.read_text(), own, parents], sort_keys=True).encode()
     ).hexdigest()
@@ -135,14 +177,7 @@ def _lineage(
     if cached is not None:
         return cached
     try:
-        traced = _build_column_lineage_metadata(
-            event_history_metadata=EventHistoryMetadata(columns=own, parents=parents),
-            dbt_resource_props=dict(props),
-            manifest=manifest,
-            dagster_dbt_translator=translator,
-            target_path=target_path,
-            project=project,
-        ).get("dagster/column_lineage")
+        traced = trace_lineage(props, manifest, own, parents, target_path, translator, project)
     except Exception as error:  # sqlglot cannot trace every statement; the schema still shows
         log.warning("no column lineage for %s: %s", props["unique_id"], error)
         return None
