@@ -44,9 +44,12 @@ def load_raw(con: duckdb.DuckDBPyConnection, landing: Path) -> int:
     from orchestration.ingestion.parse import DUCKDB_TYPES
     from orchestration.sources.schemas import SOURCE_TABLES
 
-    readers = {"csv": "read_csv({files}, header = true, union_by_name = true, ignore_errors = true, all_varchar = true)",
-               "jsonl": "read_json({files}, format = 'newline_delimited', union_by_name = true, ignore_errors = true)",
-               "parquet": "read_parquet({files}, union_by_name = true)"}
+    # `filename`: the raw layer's `_landing_file` (the path under the landing zone), which
+    # the incremental models read
+    readers = {"csv": "read_csv({files}, header = true, union_by_name = true, ignore_errors = true, all_varchar = true, filename = true)",
+               "jsonl": "read_json({files}, format = 'newline_delimited', union_by_name = true, ignore_errors = true, filename = true)",
+               "parquet": "read_parquet({files}, union_by_name = true, filename = true)"}
+    prefix = len(str(landing).rstrip("/")) + 2
     kept = 0
     for t in SOURCE_TABLES:
         files = [str(p) for p in sorted((landing / t.system / t.table).glob(f"*.{t.ext}")) if p.stat().st_size]
@@ -57,7 +60,7 @@ def load_raw(con: duckdb.DuckDBPyConnection, landing: Path) -> int:
         columns = ", ".join(
             f"try_cast({_quote(c) if c in present else 'null'} as {DUCKDB_TYPES[t.types[c]]}) as {_quote(c)}"
             for c in t.columns
-        )
+        ) + f", substr(filename, {prefix}) as _landing_file"
         # a value that does not cast keeps its row out, as the quarantine does
         valid = " and ".join(f"({_quote(c)} is null or try_cast({_quote(c)} as {DUCKDB_TYPES[t.types[c]]}) is not null)"
                              for c in t.columns if c in present and t.types[c] != "s") or "true"
