@@ -147,8 +147,8 @@ def test_weekly_job_passes_full_refresh_to_dbt(defs):
     # the config is what the dbt op accepts (a typo would only fail on Sunday morning)
     weekly = defs.resolve_job_def("weekly_full_refresh")
     assert validate_run_config(weekly, weekly.run_config)["ops"]["dbt_revenue_cycle"]["config"] == {"full_refresh": True}
-    assert dbt_build_args(DbtBuildConfig(full_refresh=True)) == ["build", "--full-refresh"]
-    assert dbt_build_args(DbtBuildConfig()) == ["build"]
+    assert dbt_build_args(DbtBuildConfig(full_refresh=True)) == ["build", "--exclude-resource-type", "unit_test", "--full-refresh"]
+    assert dbt_build_args(DbtBuildConfig()) == ["build", "--exclude-resource-type", "unit_test"]
 
 
 def test_freshness_policies_on_raw_tables_and_marts(defs):
