@@ -162,3 +162,22 @@ def postgres_server():
         pytest.skip(str(error))
     with throwaway_postgres() as environment:
         yield environment
+
+
+# A lead whose lead status the governed mapping does not name: the fct_leads suite must fail
+# on it, naming the row (tests/test_thin_path.py on DuckDB, tests/test_postgres.py on Postgres).
+BAD_LEAD_INSERT = (
+    "insert into marts.fct_leads (person_id, funnel_stage_source_system, funnel_stage_source_field, "
+    "funnel_stage_source_value, funnel_stage, definition_version) "
+    "values ('pBAD', 'salesforce', 'lead.status', 'Nurture - Custom', null, 1)"
+)
+
+
+def assert_suite_names_the_bad_lead(outcome) -> None:
+    assert not outcome.success
+    assert [f["type"] for f in outcome.failed] == ["unexpected_rows_expectation"]
+    assert outcome.failed[0]["unexpected_rows"] == [{
+        "person_id": "pBAD", "funnel_stage_source_system": "salesforce",
+        "funnel_stage_source_field": "lead.status", "funnel_stage_source_value": "Nurture - Custom",
+        "funnel_stage": None,
+    }]

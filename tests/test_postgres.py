@@ -23,7 +23,7 @@ from orchestration.definitions import build_definitions
 from orchestration.materialize import materialize_all
 from orchestration.publish import schema_swap
 from orchestration.warehouse import postgres_connection
-from tests.conftest import make_settings
+from tests.conftest import BAD_LEAD_INSERT, assert_suite_names_the_bad_lead, make_settings
 
 pytestmark = pytest.mark.slow
 
@@ -167,20 +167,10 @@ def test_a_suite_fails_on_a_bad_row_inside_postgres(both):
     _, settings, _, _ = both
     with database_copy(settings, "bad_row") as bad:
         with postgres_connection(bad, read_only=False) as con:
-            con.execute(
-                "insert into marts.fct_leads (person_id, funnel_stage_source_system, funnel_stage_source_field, "
-                "funnel_stage_source_value, funnel_stage, definition_version) "
-                "values ('pBAD', 'salesforce', 'lead.status', 'Nurture - Custom', null, 1)"
-            )
+            con.execute(BAD_LEAD_INSERT)
             con.commit()
         outcome = run_suite("fct_leads", bad, settings.expectations_dir, settings.dbt_project_dir)
-    assert not outcome.success
-    assert [f["type"] for f in outcome.failed] == ["unexpected_rows_expectation"]
-    assert outcome.failed[0]["unexpected_rows"] == [{
-        "person_id": "pBAD", "funnel_stage_source_system": "salesforce",
-        "funnel_stage_source_field": "lead.status", "funnel_stage_source_value": "Nurture - Custom",
-        "funnel_stage": None,
-    }]
+    assert_suite_names_the_bad_lead(outcome)
 
 
 def test_the_schema_swap_is_all_or_nothing(both, monkeypatch):

@@ -13,7 +13,7 @@ from dagster import AssetCheckKey, AssetKey, DagsterInstance
 from orchestration.checks.suites import run_suite
 from orchestration.definitions import build_definitions
 from orchestration.materialize import materialize_all
-from tests.conftest import copy_fixture_landing, make_settings
+from tests.conftest import BAD_LEAD_INSERT, assert_suite_names_the_bad_lead, copy_fixture_landing, make_settings
 
 GX_CHECK = AssetCheckKey(AssetKey(["marts", "fct_leads"]), "gx_fct_leads")
 
@@ -130,19 +130,9 @@ def test_gx_check_fails_on_a_bad_row_and_names_the_value(materialized, tmp_path)
     bad = tmp_path / "bad.duckdb"
     bad.write_bytes(settings.warehouse_path.read_bytes())
     with duckdb.connect(str(bad)) as con:
-        con.execute(
-            "insert into marts.fct_leads (person_id, funnel_stage_source_system, "
-            "funnel_stage_source_field, funnel_stage_source_value, funnel_stage, definition_version) "
-            "values ('pBAD', 'salesforce', 'lead.status', 'Nurture - Custom', null, 1)"
-        )
+        con.execute(BAD_LEAD_INSERT)
     outcome = run_suite("fct_leads", bad, settings.expectations_dir)
-    assert not outcome.success
-    assert [f["type"] for f in outcome.failed] == ["unexpected_rows_expectation"]
-    assert outcome.failed[0]["unexpected_rows"] == [{
-        "person_id": "pBAD", "funnel_stage_source_system": "salesforce",
-        "funnel_stage_source_field": "lead.status", "funnel_stage_source_value": "Nurture - Custom",
-        "funnel_stage": None,
-    }]
+    assert_suite_names_the_bad_lead(outcome)
 
 
 def test_gx_check_fails_on_a_stage_outside_the_governed_funnel(materialized, tmp_path):

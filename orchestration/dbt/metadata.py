@@ -197,9 +197,12 @@ def incremental_models(manifest: Mapping[str, Any]) -> dict[str, tuple[str, str]
     }
 
 
-def landing_file_rows(con, relations: Iterable[tuple[str, str]]) -> dict[tuple[str, str], dict[str, int]]:
-    """(schema, relation) -> {landing file: rows} for those of `relations` that exist."""
-    existing = set(warehouse_columns(con))
+def landing_file_rows(
+    con, relations: Iterable[tuple[str, str]], existing: Iterable[tuple[str, str]] | None = None
+) -> dict[tuple[str, str], dict[str, int]]:
+    """(schema, relation) -> {landing file: rows} for those of `relations` that exist
+    (`existing`: the relations known to exist, if the caller has read them already)."""
+    existing = set(warehouse_columns(con) if existing is None else existing)
     counts: dict[tuple[str, str], dict[str, int]] = {}
     for schema, name in relations:
         if (schema, name) in existing:
@@ -283,7 +286,7 @@ def with_warehouse_metadata(
                 TableMetadataSet(row_count=rows, column_schema=_column_schema(props, columns[(schema, name)]))
             )
             if props["unique_id"] in incremental:
-                after = landing_file_rows(con, [(schema, name)])[(schema, name)]
+                after = landing_file_rows(con, [(schema, name)], existing=columns)[(schema, name)]
                 before = (landing_files_before or {}).get((schema, name))
                 extra[id(event)].update(incremental_run_metadata(before, after, full_refresh))
     cache = LineageCache(lineage_cache_path)
