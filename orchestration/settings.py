@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+# the dbt targets of profiles.yml that run on Apache Spark: a local session, a cluster's Thrift server
+SPARK_TARGETS = ("spark", "spark_thrift")
 
 
 def _path_from_env(name: str, default: Path) -> Path:
@@ -40,6 +42,10 @@ class Settings:
     postgres_port: int = 5432
     postgres_user: str = "postgres"
     postgres_database: str = "revenue_cycle"
+    # the spark targets: "spark" runs dbt in a local Spark session, "spark_thrift" through
+    # the Thrift server of a cluster (orchestration/spark/); both share one Spark folder
+    spark_thrift_host: str = "127.0.0.1"
+    spark_thrift_port: int = 10000
     dbt_project_dir: Path = REPO_ROOT
     dbt_profiles_dir: Path = REPO_ROOT
     expectations_dir: Path = REPO_ROOT / "expectations"
@@ -55,18 +61,33 @@ class Settings:
             truth_dir=_path_from_env("TRUTH_DIR", REPO_ROOT / "data" / "truth"),
             dbt_target=os.environ.get("WAREHOUSE_TARGET", "duckdb"),
             ingest_engine=os.environ.get(
-                "INGEST_ENGINE", "duckdb" if os.environ.get("WAREHOUSE_TARGET", "duckdb") == "duckdb" else "dlt"
+                # Spark's loader is DuckDB too: it keeps the raw layer and writes it as parquet
+                # that Spark reads (orchestration/spark/raw_export.py)
+                "INGEST_ENGINE",
+                "dlt" if os.environ.get("WAREHOUSE_TARGET", "duckdb") == "postgres" else "duckdb",
             ),
             dbt_profiles_dir=_path_from_env("DBT_PROFILES_DIR", REPO_ROOT),
             postgres_host=os.environ.get("PGHOST", cls.postgres_host),
             postgres_port=int(os.environ.get("PGPORT", cls.postgres_port)),
             postgres_user=os.environ.get("PGUSER", cls.postgres_user),
             postgres_database=os.environ.get("PGDATABASE", cls.postgres_database),
+            spark_thrift_host=os.environ.get("SPARK_THRIFT_HOST", cls.spark_thrift_host),
+            spark_thrift_port=int(os.environ.get("SPARK_THRIFT_PORT", cls.spark_thrift_port)),
         )
 
     @property
     def is_postgres(self) -> bool:
         return self.dbt_target == "postgres"
+
+    @property
+    def is_spark(self) -> bool:
+        return self.dbt_target in SPARK_TARGETS
+
+    @property
+    def spark_dir(self) -> Path:
+        """Spark's warehouse folder, metastore, configuration and the raw layer's parquet
+        files (orchestration/spark/); SPARK_DIR moves it."""
+        return _path_from_env("SPARK_DIR", self.warehouse_dir / "spark")
 
     def postgres_url(self):
         """The SQLAlchemy URL of the postgres target, without a password (libpq adds PGPASSWORD)."""
@@ -104,3 +125,7 @@ class Settings:
             os.environ["PGDATABASE"] = self.postgres_database
             # every session of the warehouse in UTC, as DuckDB's (libpq sends it at connect)
             os.environ.setdefault("PGTZ", "UTC")
+        if self.is_spark:
+            from orchestration.spark.conf import export_spark_environment
+
+            export_spark_environment(self)

@@ -207,6 +207,18 @@ def load_system(
             )
             load.newest = _newest(con, schema, table, load)
             loads.append(load)
+        if settings.is_spark:
+            # Spark reads the raw layer as parquet (orchestration/spark/raw_export.py): the
+            # tables that took new files, and the ledger and quarantine when any file came
+            from orchestration.spark.raw_export import export_tables
+
+            changed = [l.table.table for l in loads if l.plan.to_load]
+            if changed:
+                changed += [LEDGER_TABLE, QUARANTINE_TABLE]
+            exported = export_tables(con, settings, schema, changed)
+            if exported:
+                log(f"{schema}: wrote {len(exported)} table(s) as parquet for Spark: "
+                    + ", ".join(f"{t} ({n} rows)" for t, n in sorted(exported.items())))
     return loads
 
 

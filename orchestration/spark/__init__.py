@@ -1,0 +1,1 @@
+"""Apache Spark as the warehouse: configuration, the Thrift servers, the raw layer's parquet."""
