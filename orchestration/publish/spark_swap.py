@@ -2,7 +2,7 @@
 
 Spark has no transactions and no schema rename, but one change of the metastore is atomic.
 So every publication is kept as a partition of a store table per published table
-(`published_store.<schema>__<table>`, partition column `_publication`), and one view,
+(`published_store.<schema>__<table>`, partition column `publication_run_id`), and one view,
 `published_governance.publication`, names the current publication. The analysts' views,
 `published_marts.<table>` and `published_governance.<table>`, read the store's partition
 that this view names. A publish:
@@ -29,7 +29,8 @@ from orchestration.warehouse_lock import warehouse_lock
 
 PREFIX = "published_"
 STORE_SCHEMA = "published_store"
-PUBLICATION_COLUMN = "_publication"
+# not starting with "_": the Hive metastore's partition filter parser refuses such a name
+PUBLICATION_COLUMN = "publication_run_id"
 PUBLICATION_VIEW = f"{PREFIX}governance.publication"
 
 
@@ -117,6 +118,15 @@ def publish(settings: Settings, run_id: str) -> Publication:
                 publication.tables[f"{schema}.{table}"] = con.execute(
                     f"select count(*) from {store} where {PUBLICATION_COLUMN} = {_literal(run_id)}"
                 ).fetchall()[0][0]
+        switch = (
+            f"create or replace view {PUBLICATION_VIEW} as select {_literal(run_id)} as run_id, "
+            f"timestamp {_literal(published_at.replace('T', ' ').replace('+00:00', ''))} as published_at, "
+            f"{sum(len(n) for n in tables.values())} as tables"
+        )
+        if previous is None:
+            # the first publication: Spark checks a view's query when it is created, so the
+            # publication view the analysts' views read must exist first (nothing to switch from)
+            con.execute(switch)
         # 2. the analysts' views read whichever publication the publication view names
         for schema, names in tables.items():
             for table in names:
@@ -127,11 +137,7 @@ def publish(settings: Settings, run_id: str) -> Publication:
                     f"where {PUBLICATION_COLUMN} = (select run_id from {PUBLICATION_VIEW})"
                 )
         # 3. the switch: one change of the metastore
-        con.execute(
-            f"create or replace view {PUBLICATION_VIEW} as select {_literal(run_id)} as run_id, "
-            f"timestamp {_literal(published_at.replace('T', ' ').replace('+00:00', ''))} as published_at, "
-            f"{sum(len(n) for n in tables.values())} as tables"
-        )
+        con.execute(switch)
         # 4. keep the previous publication for queries still reading it; older ones go
         keep = {run_id, previous}
         for schema, names in tables.items():
