@@ -23,9 +23,11 @@ from orchestration.spark import thrift_server as thrift
 from orchestration.spark.cluster import (
     ClusterPorts,
     alive_workers,
+    group_members,
     master_json,
     spark_processes,
     standalone_cluster,
+    start,
     status,
 )
 from orchestration.spark.thrift_server import SparkThriftError, free_port, listening, thrift_server
@@ -68,6 +70,29 @@ def test_local_server_that_cannot_start_raises_with_its_log(java, tmp_path, monk
     lock = lock_path(settings.spark_dir / "metastore_db")
     taker = "import fcntl, sys; fcntl.flock(open(sys.argv[1], 'a'), fcntl.LOCK_EX | fcntl.LOCK_NB)"
     assert subprocess.run([sys.executable, "-c", taker, str(lock)]).returncode == 0
+
+
+@pytest.mark.slow
+def test_local_server_interrupted_while_starting_is_stopped(java, tmp_path, monkeypatch):
+    settings = spark_settings(tmp_path, "spark", monkeypatch)
+    launched = []
+
+    def spawn(*args, **kwargs):
+        launched.append(real_spawn(*args, **kwargs))
+        return launched[-1]
+
+    def interrupted(host, port, timeout=1.0):
+        raise KeyboardInterrupt
+
+    real_spawn = thrift.spawn
+    monkeypatch.setattr(thrift, "spawn", spawn)
+    monkeypatch.setattr(thrift, "listening", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        with thrift_server(settings):
+            pass
+    (process,) = launched
+    assert process.returncode is not None and group_members(process.pid) == []
+    assert thrift._running == {}
 
 
 def test_spark_thrift_target_without_a_server_names_the_start_command(tmp_path, monkeypatch):
@@ -130,7 +155,9 @@ def test_local_server_then_a_cluster_on_the_same_spark_folder(java, tmp_path, mo
         (app,) = master_json(ports)["activeapps"]
         assert all(app["id"] in _worker_executors(w) for w in workers)
         assert status(settings, echo=lines.append)
+        assert start(settings, ports=ports, echo=lines.append) == []  # already running
     assert spark_processes(settings) == []
     assert not listening(host, port)
     assert not status(settings, echo=lines.append)
     assert any("2 alive workers" in line for line in lines)
+    assert any("thrift: already running" in line for line in lines)

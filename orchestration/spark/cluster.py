@@ -131,7 +131,7 @@ def _running_pid(settings: Settings, name: str) -> int | None:
     return pid if _main_class(name) in command and str(settings.spark_dir) in command else None
 
 
-def _group_members(pgid: int) -> list[int]:
+def group_members(pgid: int) -> list[int]:
     members = []
     for stat in Path("/proc").glob("[0-9]*/stat"):
         with suppress(OSError):
@@ -267,7 +267,7 @@ def _stop_daemon(settings: Settings, name: str, pid: int) -> None:
     while _proc_state(pid) not in (None, "Z") and time.monotonic() < deadline:
         time.sleep(0.1)
     # what is left of the group: a daemon too slow to stop, executors a worker launched
-    for member in _group_members(pid):
+    for member in group_members(pid):
         with suppress(ProcessLookupError):
             os.kill(member, signal.SIGKILL)
     child = _children.pop(pid, None)
