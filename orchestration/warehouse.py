@@ -32,6 +32,23 @@ class _CursorConnection:
         self._connection.commit()
 
 
+class SparkSQLError(RuntimeError):
+    """A statement Spark refused: its own message and the statement, without the Java stack."""
+
+
+class _SparkConnection(_CursorConnection):
+    def execute(self, sql: str, parameters=None):
+        from pyhive.exc import OperationalError
+
+        try:
+            return super().execute(sql, parameters)
+        except OperationalError as error:
+            # PyHive's message is the whole Thrift response, Java stack traces included
+            status = getattr(error.args[0], "status", None) if error.args else None
+            message = getattr(status, "errorMessage", None) or str(error)[:2000]
+            raise SparkSQLError(f"{message.strip()}\n  in: {' '.join(sql.split())[:1000]}") from None
+
+
 @contextmanager
 def postgres_connection(
     settings: Settings, read_only: bool = True, autocommit: bool | None = None
@@ -68,7 +85,7 @@ def spark_connection(settings: Settings) -> Iterator[_CursorConnection]:
     with thrift_server(settings) as (host, port):
         connection = connect(host, port)
         try:
-            yield _CursorConnection(connection)
+            yield _SparkConnection(connection)
         finally:
             connection.close()
 
