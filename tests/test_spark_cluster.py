@@ -13,6 +13,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 import urllib.request
 from pathlib import Path
 
@@ -23,13 +24,13 @@ from orchestration.spark import thrift_server as thrift
 from orchestration.spark.cluster import (
     ClusterPorts,
     alive_workers,
-    group_members,
     master_json,
     spark_processes,
     standalone_cluster,
     start,
     status,
 )
+from orchestration.spark.processes import group_members, is_spark_process
 from orchestration.spark.thrift_server import SparkThriftError, free_port, listening, thrift_server
 from orchestration.warehouse import read_connection, spark_connection
 from orchestration.warehouse_lock import lock_path
@@ -121,6 +122,15 @@ def test_local_server_then_a_cluster_on_the_same_spark_folder(java, tmp_path, mo
     """One test, since every Thrift server costs 10-30 s: the cluster's server is the second
     process that opens the metastore the local one let go of."""
     local = spark_settings(tmp_path, "spark", monkeypatch)
+    # a server left by a process killed before it could stop it (a stand-in that carries
+    # the server's class and folder in its command line): the next start stops it first
+    orphan = subprocess.Popen(["bash", "-c", "sleep 600; exit", thrift.THRIFT_SERVER_CLASS, str(local.spark_dir)],
+                              start_new_session=True)
+    while not is_spark_process(orphan.pid, thrift.THRIFT_SERVER_CLASS, local.spark_dir):
+        time.sleep(0.01)  # until the stand-in has exec'd
+    pid_file = local.spark_dir / "pids" / "thrift-local.pid"
+    pid_file.parent.mkdir(parents=True)
+    pid_file.write_text(f"{orphan.pid}\n")
     with pytest.raises(ZeroDivisionError):
         with thrift_server(local) as (host, port):
             assert host == "127.0.0.1"
@@ -132,11 +142,12 @@ def test_local_server_then_a_cluster_on_the_same_spark_folder(java, tmp_path, mo
                 con.execute("create table marts.kept using parquet as select id from range(3)")
             with thrift_server(local) as nested:
                 assert nested == (host, port)
+            assert orphan.poll() is not None
             assert len(thrift_servers(local)) == 1
             1 / 0  # stopped on an error too
     assert spark_processes(local) == []
     assert not listening(host, port)
-    assert (local.spark_dir / "logs" / "thrift-local.log").exists()
+    assert (local.spark_dir / "logs" / "thrift-local.log").exists() and not pid_file.exists()
 
     settings = dataclasses.replace(local, dbt_target="spark_thrift")
     ports = _cluster_ports(settings)
