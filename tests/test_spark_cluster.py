@@ -7,7 +7,9 @@ Without Java the Spark tests skip, unless REQUIRE_SPARK=1: then they fail."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import ipaddress
 import json
 import os
 import shutil
@@ -112,6 +114,28 @@ def _cluster_ports(settings: Settings) -> ClusterPorts:
                         thrift=settings.spark_thrift_port)
 
 
+def listening_addresses(pids: list[int]) -> set[str]:
+    """The local addresses that `pids` listen on (TCP, IPv4 and IPv6, from /proc)."""
+    inodes = set()
+    for pid in pids:
+        for fd in Path(f"/proc/{pid}/fd").glob("*"):
+            with contextlib.suppress(OSError):
+                target = os.readlink(fd)
+                if target.startswith("socket:["):
+                    inodes.add(target[8:-1])
+    addresses = set()
+    for table in ("tcp", "tcp6"):
+        for line in Path(f"/proc/net/{table}").read_text().splitlines()[1:]:
+            fields = line.split()
+            if fields[3] == "0A" and fields[9] in inodes:  # 0A: LISTEN
+                raw = bytes.fromhex(fields[1].split(":")[0])
+                # /proc prints each 32-bit word of the address in host (little-endian) order
+                words = b"".join(raw[i:i + 4][::-1] for i in range(0, len(raw), 4))
+                address = ipaddress.ip_address(words)
+                addresses.add(str(getattr(address, "ipv4_mapped", None) or address))
+    return addresses
+
+
 def _worker_executors(worker: dict) -> list[str]:
     with urllib.request.urlopen(worker["webuiaddress"] + "/json/", timeout=5) as response:
         return [executor["appid"] for executor in json.load(response)["executors"]]
@@ -166,6 +190,8 @@ def test_local_server_then_a_cluster_on_the_same_spark_folder(java, tmp_path, mo
         (app,) = master_json(ports)["activeapps"]
         assert all(app["id"] in _worker_executors(w) for w in workers)
         assert status(settings, echo=lines.append)
+        # every port of every daemon, server and executor is on the loopback
+        assert listening_addresses([pid for pid, _ in spark_processes(settings)]) == {"127.0.0.1"}
         assert start(settings, ports=ports, echo=lines.append) == []  # already running
     assert spark_processes(settings) == []
     assert not listening(host, port)

@@ -144,7 +144,7 @@ def _command(name: str, ports: ClusterPorts, settings: Settings) -> list[str]:
         return [spark_class, MASTER_CLASS, "--host", LOOPBACK, "--port", str(ports.master),
                 "--webui-port", str(ports.master_webui)]
     if name == "thrift":
-        return thrift_server_command(ports.master_url, ports.thrift)
+        return thrift_server_command(ports.thrift, master=ports.master_url)
     return [spark_class, WORKER_CLASS, ports.master_url, "--host", LOOPBACK,
             "--cores", str(WORKER_CORES), "--memory", WORKER_MEMORY,
             "--webui-port", str(_worker_webui_port(name, ports)),

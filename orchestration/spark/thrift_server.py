@@ -107,10 +107,11 @@ def answers(host: str, port: int) -> None:
         connection.close()
 
 
-def thrift_server_command(master: str, port: int, host: str = LOOPBACK) -> list[str]:
+def thrift_server_command(port: int, master: str | None = None, host: str = LOOPBACK) -> list[str]:
+    """The launcher of a Thrift server on `master` (None: the conf folder's, dbt's session's)."""
     return [
         str(spark_home() / "bin" / "spark-submit"),
-        "--master", master,
+        *(["--master", master] if master else []),
         "--class", THRIFT_SERVER_CLASS,
         "--hiveconf", f"hive.server2.thrift.bind.host={host}",
         "--hiveconf", f"hive.server2.thrift.port={port}",
@@ -186,7 +187,7 @@ def _start_local(settings: Settings) -> _LocalServer:
         _stop_orphan(settings)
         port = free_port()
         log = log_folder(settings) / "thrift-local.log"
-        process = spawn(thrift_server_command("local[2]", port), log, env=spark_environment(settings))
+        process = spawn(thrift_server_command(port), log, env=spark_environment(settings))
         try:
             _pid_file(settings).parent.mkdir(parents=True, exist_ok=True)
             _pid_file(settings).write_text(f"{process.pid}\n")
