@@ -91,7 +91,7 @@ def connect(host: str, port: int):
     """A PyHive connection to the server at host:port."""
     from pyhive import hive
 
-    return hive.connect(host=host, port=port, username=thrift_user())
+    return hive.connect(host, port, username=thrift_user())
 
 
 def answers(host: str, port: int) -> None:
