@@ -7,10 +7,6 @@ quarantine must be identical on both engines (a checksum per mart, printed)."""
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
-import decimal
-import hashlib
-import json
 import os
 from contextlib import contextmanager
 
@@ -23,42 +19,10 @@ from orchestration.definitions import build_definitions
 from orchestration.materialize import materialize_all
 from orchestration.publish import schema_swap
 from orchestration.warehouse import postgres_connection
+from orchestration.warehouse_compare import checksums, relation_rows
 from tests.conftest import BAD_LEAD_INSERT, assert_suite_names_the_bad_lead, make_settings
 
 pytestmark = pytest.mark.slow
-
-
-def canonical(value):
-    """One spelling per value on both engines: numbers to 9 decimals (a numeric on Postgres
-    is a float on DuckDB where both compute a double), instants as naive UTC."""
-    if value is None or isinstance(value, (bool, str, int)):
-        return value
-    if isinstance(value, (float, decimal.Decimal)):
-        return format(round(float(value), 9), ".9f")
-    if isinstance(value, dt.datetime):
-        if value.tzinfo is not None:
-            value = value.astimezone(dt.timezone.utc).replace(tzinfo=None)
-        return value.isoformat()
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return str(value)
-
-
-def relation_rows(con, relation: str, columns: str = "*") -> tuple[list[str], list[str]]:
-    cursor = con.execute(f"select {columns} from {relation}")
-    names = [c[0] for c in cursor.description]
-    return names, sorted(json.dumps([canonical(v) for v in row]) for row in cursor.fetchall())
-
-
-def checksums(con, schema: str) -> dict[str, tuple[int, str]]:
-    """Per table of `schema`: rows and a checksum of its column names and sorted rows."""
-    tables = [t for (t,) in con.execute(
-        f"select table_name from information_schema.tables where table_schema = '{schema}' order by 1").fetchall()]
-    result = {}
-    for table in tables:
-        names, rows = relation_rows(con, f'{schema}."{table}"')
-        result[table] = (len(rows), hashlib.sha256(json.dumps([names, rows]).encode()).hexdigest()[:16])
-    return result
 
 
 @contextmanager
