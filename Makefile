@@ -20,7 +20,7 @@ ifdef TARGET
 export WAREHOUSE_TARGET := $(TARGET)
 endif
 
-.PHONY: help venv prepare generate demo test ui bench clean
+.PHONY: help venv prepare generate demo test ui bench bench-targets clean
 
 help:
 	@echo "make demo   generate the default company and materialize every asset through Dagster"
@@ -28,6 +28,7 @@ help:
 	@echo "make test   run the whole test suite"
 	@echo "make ui     the Dagster UI on http://127.0.0.1:3000"
 	@echo "make bench  the benchmark (outside the test suite)"
+	@echo "make bench-targets  the whole pipeline timed on each warehouse target, marts compared"
 
 venv: $(STAMP)
 
@@ -61,6 +62,13 @@ ui: prepare
 BENCH_ARGS ?= --scales 1.1,11,110 --runs 3
 bench: venv
 	$(PY) -m bench.pipeline $(BENCH_ARGS)
+
+# the whole Dagster run on each warehouse target, one process each, and every mart compared
+# by checksum (bench/README.md, "Per warehouse target"); e.g.
+# make bench-targets BENCH_TARGETS_ARGS="--scale 110 --landing /tmp/g110/landing --targets duckdb,postgres"
+BENCH_TARGETS_ARGS ?= --scale 1.1 --targets duckdb,postgres,spark
+bench-targets: venv
+	$(PY) -m bench.targets $(BENCH_TARGETS_ARGS)
 
 clean:
 	rm -rf target logs .warehouse data .artifacts dagster_home/storage dagster_home/logs dagster_home/history dagster_home/schedules
