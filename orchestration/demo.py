@@ -35,6 +35,9 @@ def mart_row_counts(settings: Settings) -> dict[str, int]:
     from orchestration.warehouse import read_connection
 
     with read_connection(settings) as con:
+        if settings.is_spark:  # Spark SQL has no information_schema
+            names = sorted(row[1] for row in con.execute("show tables in marts").fetchall() if not row[2])
+            return {f"marts.{n}": con.execute(f"select count(*) from marts.`{n}`").fetchall()[0][0] for n in names}
         tables = con.execute(
             "select table_schema, table_name from information_schema.tables "
             "where table_schema = 'marts' order by table_name"
@@ -46,11 +49,18 @@ def mart_row_counts(settings: Settings) -> dict[str, int]:
 
 
 def _server():
-    """On the postgres target without a server named in PGHOST: a throwaway one for the demo."""
-    if Settings.from_env().is_postgres and "PGHOST" not in os.environ:
+    """On the postgres target without a server named in PGHOST: a throwaway one for the demo;
+    on the spark_thrift target without a server named in SPARK_THRIFT_HOST: a throwaway
+    standalone cluster (master, two workers, Thrift server) on 127.0.0.1."""
+    settings = Settings.from_env()
+    if settings.is_postgres and "PGHOST" not in os.environ:
         from orchestration.throwaway_postgres import throwaway_postgres
 
         return throwaway_postgres()
+    if settings.dbt_target == "spark_thrift" and "SPARK_THRIFT_HOST" not in os.environ:
+        from orchestration.spark.cluster import throwaway_cluster_environment
+
+        return throwaway_cluster_environment(settings)
     return nullcontext(None)
 
 
@@ -58,10 +68,14 @@ def main() -> int:
     with _server() as environment:
         if environment is not None:
             os.environ.update(environment)
-            print(f"[demo] no PGHOST: started a throwaway PostgreSQL on 127.0.0.1:{environment['PGPORT']} "
-                  "(stopped and deleted when the demo ends)")
+            if "PGPORT" in environment:
+                print(f"[demo] no PGHOST: started a throwaway PostgreSQL on 127.0.0.1:{environment['PGPORT']} "
+                      "(stopped and deleted when the demo ends)")
+            else:
+                print(f"[demo] no SPARK_THRIFT_HOST: started a Spark standalone cluster (master, two workers, "
+                      f"Thrift server on 127.0.0.1:{environment['SPARK_THRIFT_PORT']}), stopped when the demo ends")
         status = _demo()
-    if environment is not None:
+    if environment is not None and "PGPORT" in environment:
         print("[demo] the throwaway PostgreSQL is stopped and deleted: name a server of your own in "
               "PGHOST, PGPORT, PGUSER, PGDATABASE (and PGPASSWORD) for a warehouse that stays")
     return status
@@ -91,6 +105,20 @@ def _demo() -> int:
     print(f"revenue-cycle warehouse demo: {'SUCCESS' if summary.success else 'FAILED'} "
           f"in {time.perf_counter() - started:.0f} s (run {summary.run_id[:8]})")
     print("-" * 72)
+    with _summary_server(settings):
+        return _summary(settings, summary)
+
+
+def _summary_server(settings: Settings):
+    """On the spark target: one local Thrift server for all the summary's queries."""
+    if settings.is_spark:
+        from orchestration.spark.thrift_server import thrift_server
+
+        return thrift_server(settings)
+    return nullcontext(None)
+
+
+def _summary(settings: Settings, summary) -> int:
     for relation, rows in mart_row_counts(settings).items():
         print(f"  {relation:<40} {rows:>10,} rows")
     print("-" * 72)
@@ -105,6 +133,9 @@ def _demo() -> int:
         print(f"  working warehouse: postgres database {settings.postgres_database} on "
               f"{settings.postgres_host}:{settings.postgres_port}")
         where = published_where(settings)
+    elif settings.is_spark:
+        print(f"  working warehouse: Spark ({settings.dbt_target}), tables under {settings.spark_dir / 'warehouse'}")
+        where = published_where(settings)
     else:
         print(f"  working warehouse: {settings.warehouse_path}")
         where = str(settings.published_path)
@@ -116,6 +147,10 @@ def _demo() -> int:
         print(f"  analysts' copy:    not published (the audit did not pass); last good copy, if any: {where}")
     if settings.is_postgres:
         print("  open it:   psql -c 'table published_marts.fct_leads'   (with the same PG* variables)")
+    elif settings.is_spark:
+        print(f"  open it:   SPARK_CONF_DIR={settings.spark_dir / 'conf'} .venv/bin/python -c \"from pyspark.sql "
+              "import SparkSession; SparkSession.builder.enableHiveSupport().getOrCreate()"
+              ".table('published_marts.fct_leads').show()\"")
     else:
         print("  open it:   .venv/bin/python -c \"import duckdb; duckdb.connect('"
               f"{settings.published_path}', read_only=True).sql('from marts.fct_leads').show()\"")

@@ -180,12 +180,17 @@ def _close_connections(source) -> None:
 def _target(warehouse: Path | Settings) -> tuple[Settings, Path | None]:
     """A DuckDB file given by its path, or the warehouse of the settings' target."""
     if isinstance(warehouse, Settings):
-        return warehouse, None if warehouse.is_postgres else warehouse.warehouse_path
+        return warehouse, warehouse.warehouse_path if warehouse.dbt_target == "duckdb" else None
     path = Path(warehouse)
     return dataclasses.replace(Settings.from_env(), dbt_target="duckdb", warehouse_path=path), path
 
 
-def _add_datasource(runtime, settings: Settings, duckdb_path: Path | None):
+def _add_datasource(runtime, settings: Settings, duckdb_path: Path | None, thrift: tuple[str, int] | None):
+    if settings.is_spark:
+        # SQL through Spark's Thrift server (PyHive's SQLAlchemy dialect): the suites run as
+        # Spark SQL on the cluster or the local Spark the server runs
+        host, port = thrift
+        return runtime.data_sources.add_sql(name="warehouse", connection_string=f"hive://revenue_cycle@{host}:{port}/default")
     if duckdb_path is None:
         # GX's native Postgres datasource; the URL carries no password (libpq reads PGPASSWORD)
         return runtime.data_sources.add_postgres(
@@ -211,6 +216,17 @@ def run_suites(
     With `docs_dir`, GX Data Docs of the results are built there (a static HTML site).
     """
     settings, duckdb_path = _target(warehouse)
+    if not settings.is_spark:
+        return _run_suites(names, settings, duckdb_path, None, expectations_dir, project_dir, docs_dir)
+    # on Spark, SQL through a Thrift server: the cluster's, or a local one for as long as
+    # the suites run (orchestration/spark/thrift_server.py)
+    from orchestration.spark.thrift_server import thrift_server
+
+    with thrift_server(settings) as thrift:
+        return _run_suites(names, settings, None, thrift, expectations_dir, project_dir, docs_dir)
+
+
+def _run_suites(names, settings, duckdb_path, thrift, expectations_dir, project_dir, docs_dir) -> list[SuiteOutcome]:
     gx_duckdb.install()
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
@@ -249,7 +265,7 @@ def run_suites(
                 "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
             },
         )
-    source = _add_datasource(runtime, settings, duckdb_path)
+    source = _add_datasource(runtime, settings, duckdb_path, thrift)
     outcomes: list[SuiteOutcome] = []
     batches: dict[str, Any] = {}
 
@@ -262,7 +278,7 @@ def run_suites(
             query = getattr(expectation, "unexpected_rows_query", None)
             if query:
                 expectation.unexpected_rows_query = render_query(query, parameters[name])
-                if duckdb_path is None:
+                if settings.is_postgres:
                     # GX stands `(select * from <relation> where true)` for {batch}: a subquery
                     # without an alias, which Postgres before 16 refuses in FROM. The batch is
                     # the whole relation, so the relation itself stands for the same rows.

@@ -101,10 +101,14 @@ def build_dbt_assets(project: DbtProject, settings: Settings | None = None) -> A
         op_tags={"revenue_cycle/layer": "dbt"},
     )
     def _dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig):
-        duckdb_file = settings is not None and settings.dbt_target == "duckdb"
-        # one writer process per DuckDB file: wait for any other process's run to let go
-        # (orchestration/warehouse_lock.py) rather than fail on DuckDB's own lock
-        with warehouse_lock(settings.warehouse_path) if duckdb_file else nullcontext():
+        # one writer process per DuckDB file, and on Spark one process per metastore (dbt's
+        # session, or the local Thrift server the checks and the publish start): wait for any
+        # other process's run to let go (orchestration/warehouse_lock.py) rather than fail
+        exclusive = settings is not None and (settings.dbt_target == "duckdb" or settings.is_spark)
+        with warehouse_lock(settings.warehouse_path) if exclusive else nullcontext():
+            # row counts, column schemas and lineage read from the warehouse's information
+            # schema; Spark has none (and dagster-dbt's own fetch would open a second Spark
+            # session on the metastore), so a Spark build reports dbt's own events only
             own_metadata = settings is not None and settings.dbt_target in ("duckdb", "postgres")
             # what the incremental models hold before the build, to report what it processed
             before = (
@@ -133,6 +137,8 @@ def build_dbt_assets(project: DbtProject, settings: Settings | None = None) -> A
                     landing_files_before=before,
                     full_refresh=full_refresh,
                 )
+            elif settings is not None and settings.is_spark:
+                yield from invocation.stream()
             else:
                 yield from invocation.stream().fetch_row_counts().fetch_column_metadata()
         finally:

@@ -23,7 +23,7 @@ from dagster import (
 from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
 
 from orchestration.ingestion.assets import WAREHOUSE_WRITERS_POOL
-from orchestration.publish import schema_swap
+from orchestration.publish import schema_swap, spark_swap
 from orchestration.publish.analyst_copy import Publication, PublishRefused, publish
 from orchestration.settings import Settings
 
@@ -57,10 +57,13 @@ def unaudited(context: AssetExecutionContext, audit_checks: Iterable[AssetCheckK
 
 
 def publish_target(settings: Settings, run_id: str) -> Publication:
-    """The analysts' copy of the target: a DuckDB file beside the warehouse, or on Postgres
-    the published_* schemas of the same database."""
+    """The analysts' copy of the target: a DuckDB file beside the warehouse, on Postgres the
+    published_* schemas of the same database, on Spark the published_* views over a store of
+    publications."""
     if settings.is_postgres:
         return schema_swap.publish(settings, run_id)
+    if settings.is_spark:
+        return spark_swap.publish(settings, run_id)
     return publish(settings.warehouse_path, settings.published_path, run_id)
 
 
@@ -69,12 +72,16 @@ def read_target_publication(settings: Settings) -> dict | None:
 
     if settings.is_postgres:
         return schema_swap.read_publication(settings)
+    if settings.is_spark:
+        return spark_swap.read_publication(settings)
     return read_publication(settings.published_path)
 
 
 def published_where(settings: Settings) -> str:
     if settings.is_postgres:
         return "the schemas " + ", ".join(schema_swap.published_schema(s) for s in ("marts", "governance"))
+    if settings.is_spark:
+        return "the views of " + ", ".join(spark_swap.published_schema(s) for s in ("marts", "governance"))
     return f"{settings.published_path.name}, opened read-only"
 
 
