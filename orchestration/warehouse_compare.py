@@ -18,6 +18,15 @@ _BATCH = 50_000
 _MODULUS = 1 << 128
 
 
+# Spark's Thrift server sends these types as text (PyHive names the type in the cursor's
+# description): read back into the values the other engines' drivers return
+_FROM_TEXT = {
+    "TIMESTAMP_TYPE": dt.datetime.fromisoformat,
+    "DATE_TYPE": dt.date.fromisoformat,
+    "DECIMAL_TYPE": decimal.Decimal,
+}
+
+
 def canonical(value):
     """One spelling per value on both engines: numbers to 9 decimals (a numeric on Postgres
     is a float on DuckDB where both compute a double), instants as naive UTC."""
@@ -47,7 +56,7 @@ def schema_tables(con, schema: str) -> list[str]:
         rows = con.execute(
             f"select table_name from information_schema.tables where table_schema = '{schema}'").fetchall()
     except Exception:  # noqa: BLE001 - Spark SQL: the catalog's own listing
-        rows = [(row[1],) for row in con.execute(f"show tables in {schema}").fetchall()]
+        rows = [(row[1],) for row in con.execute(f"show tables in {schema}").fetchall() if not row[2]]
     return sorted(name for (name,) in rows)
 
 
@@ -58,11 +67,13 @@ def relation_checksum(con, relation: str) -> tuple[int, str]:
     count, order does not), so rows stream through in batches instead of being sorted."""
     cursor = con.execute(f"select * from {relation}")
     names = [c[0] for c in cursor.description]
+    typed = [_FROM_TEXT.get(c[1]) if isinstance(c[1], str) else None for c in cursor.description]
     rows, total = 0, 0
     while batch := cursor.fetchmany(_BATCH):
         rows += len(batch)
         for row in batch:
-            digest = hashlib.sha256(json.dumps([canonical(v) for v in row]).encode()).digest()
+            values = [v if t is None or v is None else t(v) for t, v in zip(typed, row)]
+            digest = hashlib.sha256(json.dumps([canonical(v) for v in values]).encode()).digest()
             total = (total + int.from_bytes(digest[:16], "big")) % _MODULUS
     return rows, hashlib.sha256(json.dumps([names, rows, total]).encode()).hexdigest()[:16]
 
