@@ -20,7 +20,7 @@ ifdef TARGET
 export WAREHOUSE_TARGET := $(TARGET)
 endif
 
-.PHONY: help venv prepare generate demo test ui bench bench-targets clean
+.PHONY: help venv prepare generate demo test ui bench bench-targets clean spark-cluster-start spark-cluster-stop spark-cluster-status
 
 help:
 	@echo "make demo   generate the default company and materialize every asset through Dagster"
@@ -29,6 +29,9 @@ help:
 	@echo "make ui     the Dagster UI on http://127.0.0.1:3000"
 	@echo "make bench  the benchmark (outside the test suite)"
 	@echo "make bench-targets  the whole pipeline timed on each warehouse target, marts compared"
+	@echo "make spark-cluster-start / -stop / -status"
+	@echo "            a standalone Spark cluster on 127.0.0.1 (master, SPARK_WORKERS workers, Thrift"
+	@echo "            server on SPARK_THRIFT_PORT) for TARGET=spark_thrift"
 
 venv: $(STAMP)
 
@@ -69,6 +72,18 @@ bench: venv
 BENCH_TARGETS_ARGS ?= --scale 1.1 --targets duckdb,postgres,spark
 bench-targets: venv
 	$(PY) -m bench.targets $(BENCH_TARGETS_ARGS)
+
+# a standalone Spark cluster on 127.0.0.1 for the spark_thrift target (orchestration/spark/cluster.py:
+# ports from SPARK_MASTER_PORT, SPARK_MASTER_WEBUI_PORT, SPARK_WORKER_WEBUI_PORT, SPARK_THRIFT_PORT)
+SPARK_WORKERS ?= 2
+spark-cluster-start: venv
+	$(PY) -m orchestration.spark.cluster start --workers $(SPARK_WORKERS)
+
+spark-cluster-stop: venv
+	$(PY) -m orchestration.spark.cluster stop
+
+spark-cluster-status: venv
+	$(PY) -m orchestration.spark.cluster status
 
 clean:
 	rm -rf target logs .warehouse data .artifacts dagster_home/storage dagster_home/logs dagster_home/history dagster_home/schedules

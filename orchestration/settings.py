@@ -46,6 +46,7 @@ class Settings:
     # the Thrift server of a cluster (orchestration/spark/); both share one Spark folder
     spark_thrift_host: str = "127.0.0.1"
     spark_thrift_port: int = 10000
+    spark_folder: Path | None = None
     dbt_project_dir: Path = REPO_ROOT
     dbt_profiles_dir: Path = REPO_ROOT
     expectations_dir: Path = REPO_ROOT / "expectations"
@@ -73,6 +74,7 @@ class Settings:
             postgres_database=os.environ.get("PGDATABASE", cls.postgres_database),
             spark_thrift_host=os.environ.get("SPARK_THRIFT_HOST", cls.spark_thrift_host),
             spark_thrift_port=int(os.environ.get("SPARK_THRIFT_PORT", cls.spark_thrift_port)),
+            spark_folder=_path_from_env("SPARK_DIR", warehouse_dir / "spark") if os.environ.get("SPARK_DIR") else None,
         )
 
     @property
@@ -86,8 +88,8 @@ class Settings:
     @property
     def spark_dir(self) -> Path:
         """Spark's warehouse folder, metastore, configuration and the raw layer's parquet
-        files (orchestration/spark/); SPARK_DIR moves it."""
-        return _path_from_env("SPARK_DIR", self.warehouse_dir / "spark")
+        files (orchestration/spark/): beside the warehouse unless SPARK_DIR moves it."""
+        return self.spark_folder or self.warehouse_dir / "spark"
 
     def postgres_url(self):
         """The SQLAlchemy URL of the postgres target, without a password (libpq adds PGPASSWORD)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -162,6 +163,36 @@ def postgres_server():
         pytest.skip(str(error))
     with throwaway_postgres() as environment:
         yield environment
+
+
+@contextmanager
+def restored_environment():
+    """Settings export themselves to the environment (for dbt): the DuckDB tests after a
+    test on another target must find it as it was."""
+    saved = dict(os.environ)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+@pytest.fixture(scope="session")
+def postgres_company(materialized_company, postgres_server, tmp_path_factory):
+    """The company of `materialized_company` materialized again, through the same Dagster
+    definitions, into a throwaway Postgres server: (settings, result, summary)."""
+    from dagster import DagsterInstance
+
+    from orchestration.definitions import build_definitions
+    from orchestration.materialize import materialize_all
+
+    duckdb_settings, _, _ = materialized_company
+    with restored_environment():
+        settings = make_settings(tmp_path_factory.mktemp("postgres"), landing=duckdb_settings.landing_dir,
+                                 postgres=postgres_server)
+        with DagsterInstance.ephemeral() as instance:
+            result, summary = materialize_all(build_definitions(settings), instance, log_level="WARNING")
+    return settings, result, summary
 
 
 # A lead whose lead status the governed mapping does not name: the fct_leads suite must fail

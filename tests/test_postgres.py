@@ -7,7 +7,6 @@ quarantine must be identical on both engines (a checksum per mart, printed)."""
 from __future__ import annotations
 
 import dataclasses
-import os
 from contextlib import contextmanager
 
 import duckdb
@@ -20,32 +19,16 @@ from orchestration.materialize import materialize_all
 from orchestration.publish import schema_swap
 from orchestration.warehouse import postgres_connection
 from orchestration.warehouse_compare import checksums, relation_rows
-from tests.conftest import BAD_LEAD_INSERT, assert_suite_names_the_bad_lead, make_settings
+from tests.conftest import BAD_LEAD_INSERT, assert_suite_names_the_bad_lead, restored_environment
 
 pytestmark = pytest.mark.slow
 
 
-@contextmanager
-def restored_environment():
-    """Settings export themselves to the environment (for dbt): the DuckDB tests after these
-    must find it as it was."""
-    saved = dict(os.environ)
-    try:
-        yield
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
-
-
 @pytest.fixture(scope="module")
-def both(materialized_company, postgres_server, tmp_path_factory):
+def both(materialized_company, postgres_company):
     duckdb_settings, _, _ = materialized_company
-    with restored_environment():
-        settings = make_settings(tmp_path_factory.mktemp("postgres"), landing=duckdb_settings.landing_dir,
-                                 postgres=postgres_server)
-        with DagsterInstance.ephemeral() as instance:
-            result, summary = materialize_all(build_definitions(settings), instance, log_level="WARNING")
-        yield duckdb_settings, settings, result, summary
+    settings, result, summary = postgres_company
+    yield duckdb_settings, settings, result, summary
 
 
 @contextmanager

@@ -80,6 +80,16 @@ def release_duckdb_connection() -> None:
             DuckDBConnectionManager.close_all_connections()
 
 
+def _session_metastore(settings: Settings | None):
+    """On the spark target dbt's session opens Spark's embedded metastore: hold its lock, so
+    that no local Thrift server (orchestration/spark/thrift_server.py) opens it meanwhile."""
+    if settings is None or settings.dbt_target != "spark":
+        return nullcontext()
+    from orchestration.spark.thrift_server import metastore_lock
+
+    return metastore_lock(settings)
+
+
 def build_dbt_assets(project: DbtProject, settings: Settings | None = None) -> AssetsDefinition:
     # The manifest is prepared by `make prepare` / `python -m orchestration.prepare`:
     # parsing dbt at import time would cost seconds on every load of the code location.
@@ -105,7 +115,7 @@ def build_dbt_assets(project: DbtProject, settings: Settings | None = None) -> A
         # session, or the local Thrift server the checks and the publish start): wait for any
         # other process's run to let go (orchestration/warehouse_lock.py) rather than fail
         exclusive = settings is not None and (settings.dbt_target == "duckdb" or settings.is_spark)
-        with warehouse_lock(settings.warehouse_path) if exclusive else nullcontext():
+        with warehouse_lock(settings.warehouse_path) if exclusive else nullcontext(), _session_metastore(settings):
             # row counts, column schemas and lineage read from the warehouse's information
             # schema; Spark has none (and dagster-dbt's own fetch would open a second Spark
             # session on the metastore), so a Spark build reports dbt's own events only

@@ -118,15 +118,11 @@ def publish(settings: Settings, run_id: str) -> Publication:
                 publication.tables[f"{schema}.{table}"] = con.execute(
                     f"select count(*) from {store} where {PUBLICATION_COLUMN} = {_literal(run_id)}"
                 ).fetchall()[0][0]
-        switch = (
-            f"create or replace view {PUBLICATION_VIEW} as select {_literal(run_id)} as run_id, "
-            f"timestamp {_literal(published_at.replace('T', ' ').replace('+00:00', ''))} as published_at, "
-            f"{sum(len(n) for n in tables.values())} as tables"
-        )
+        count = sum(len(n) for n in tables.values())
         if previous is None:
             # the first publication: Spark checks a view's query when it is created, so the
             # publication view the analysts' views read must exist first (nothing to switch from)
-            con.execute(switch)
+            _switch(con, run_id, published_at, count)
         # 2. the analysts' views read whichever publication the publication view names
         for schema, names in tables.items():
             for table in names:
@@ -137,7 +133,7 @@ def publish(settings: Settings, run_id: str) -> Publication:
                     f"where {PUBLICATION_COLUMN} = (select run_id from {PUBLICATION_VIEW})"
                 )
         # 3. the switch: one change of the metastore
-        con.execute(switch)
+        _switch(con, run_id, published_at, count)
         # 4. keep the previous publication for queries still reading it; older ones go
         keep = {run_id, previous}
         for schema, names in tables.items():
@@ -148,6 +144,15 @@ def publish(settings: Settings, run_id: str) -> Publication:
                     if value not in keep:
                         con.execute(f"alter table {store} drop if exists partition ({PUBLICATION_COLUMN} = {_literal(value)})")
     return publication
+
+
+def _switch(con, run_id: str, published_at: str, tables: int) -> None:
+    """Point the publication view, and with it every analysts' view, at `run_id`."""
+    con.execute(
+        f"create or replace view {PUBLICATION_VIEW} as select {_literal(run_id)} as run_id, "
+        f"timestamp {_literal(published_at.replace('T', ' ').replace('+00:00', ''))} as published_at, "
+        f"{tables} as tables"
+    )
 
 
 def _exists(con, relation: str) -> bool:
