@@ -139,13 +139,17 @@ def _server(target: str, env: dict):
             yield variables
     elif target == "spark_thrift":
         try:
-            from orchestration.spark.cluster import standalone_cluster
+            from orchestration.spark.cluster import ClusterPorts, standalone_cluster
         except ImportError as error:
             raise Unavailable(f"no standalone cluster on this version of the project ({error})") from error
+        # free ports of its own: a cluster of a test or another run may hold Spark's defaults
+        master, master_webui, thrift = _free_port(), _free_port(), _free_port()
+        ports = ClusterPorts(master=master, master_webui=master_webui, worker_webui=_free_port(2), thrift=thrift)
+        env["SPARK_THRIFT_PORT"] = str(thrift)
         with _patched_environment(env):  # the cluster's processes inherit the run's Spark settings
             settings = _settings(env)
             settings.export_to_environment()
-            cluster = standalone_cluster(settings, workers=2)
+            cluster = standalone_cluster(settings, workers=2, ports=ports)
             host, port = cluster.__enter__()
         try:
             yield {"SPARK_THRIFT_HOST": str(host), "SPARK_THRIFT_PORT": str(port)}
@@ -153,6 +157,23 @@ def _server(target: str, env: dict):
             cluster.__exit__(*sys.exc_info())
     else:
         yield {}
+
+
+def _free_port(consecutive: int = 1) -> int:
+    """A loopback port free now (and the `consecutive - 1` after it)."""
+    import socket
+
+    while True:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        try:
+            for other in range(port + 1, port + consecutive):
+                with socket.socket() as probe:
+                    probe.bind(("127.0.0.1", other))
+            return port
+        except OSError:
+            continue
 
 
 def _step_seconds(home: Path) -> dict:
@@ -221,7 +242,13 @@ def run_target(target: str, landing: Path, truth: Path, work: Path, logs: Path) 
             _log(f"{target}: {'success' if out['success'] else 'FAILED'} in {m.seconds:.1f} s, "
                  f"{m.cpu_seconds:.1f} CPU-s, peak {out['peak_rss_mb']:,} MB, load {out['load_average']}")
             if not out["success"]:
-                out["tail"] = (logs / f"{target}.log").read_text().splitlines()[-25:]
+                lines = (logs / f"{target}.log").read_text().splitlines()
+                out["tail"] = lines[-25:]
+                # the demo's summary names each failed check and step
+                out["failures"] = [line.strip() for line in lines
+                                   if line.startswith(("    FAILED ", "    failed step: "))]
+                # a run that stopped before Dagster's summary: its first error
+                out["failures"] = out["failures"] or [line.strip() for line in lines if "rror" in line][:1]
             started = time.perf_counter()
             try:
                 out["checksums"] = read_checksums(env)
@@ -288,7 +315,8 @@ def markdown(results: dict) -> str:
         if r.get("read_error"):
             lines.append(f"\n- {r['target']}: marts not read: {r['read_error']}")
         if not r.get("success") and r.get("tail"):
-            lines.append(f"\n- {r['target']} failed; the run's last line: `{r['tail'][-1]}` (whole log: {r['log']})")
+            named = "; ".join(r.get("failures", [])) or f"the run's last line: `{r['tail'][-1]}`"
+            lines.append(f"\n- {r['target']} failed: {named} (whole log: {r['log']})")
     return "\n".join(lines) + "\n"
 
 
