@@ -146,15 +146,19 @@ def test_the_targets_benchmark_measures_each_run_reads_its_marts_and_says_where_
     assert "| marts.fct_a | 1,000 |" in text and "| **no** |" in text and "**failed**" in text
 
 
-def test_a_server_started_for_a_run_is_counted_in_its_cpu_time_and_memory():
-    # a companion busy for a second beside a command that only sleeps
-    busy = subprocess.Popen([sys.executable, "-c", "import time\nheld = b'x' * (200 * 2**20)\nstart = time.process_time()\n"
-                             "while time.process_time() - start < 1.5: pass"])
+def test_a_server_started_for_a_run_is_counted_in_its_cpu_time_and_memory(tmp_path):
+    # a companion that spends 1.5 CPU-seconds (however loaded the machine) while the command
+    # waits for it without working itself
+    done = tmp_path / "done"
+    busy = subprocess.Popen([sys.executable, "-c", "import sys, time\nheld = b'x' * (200 * 2**20)\n"
+                             "start = time.process_time()\nwhile time.process_time() - start < 1.5: pass\n"
+                             "open(sys.argv[1], 'w').close()\ntime.sleep(0.5)", str(done)])
+    waiting = f"import os, time\nwhile not os.path.exists({str(done)!r}): time.sleep(0.05)"
     try:
         time.sleep(0.3)
-        with_server = run_measured([sys.executable, "-c", "import time; time.sleep(1)"], companions=(busy.pid,))
+        with_server = run_measured([sys.executable, "-c", waiting], companions=(busy.pid,))
     finally:
         busy.wait()
-    alone = run_measured([sys.executable, "-c", "import time; time.sleep(1)"])
-    assert with_server.cpu_seconds > alone.cpu_seconds + 0.5
+    alone = run_measured([sys.executable, "-c", "import time; time.sleep(0.3)"])
+    assert with_server.cpu_seconds > alone.cpu_seconds + 1.0
     assert with_server.peak_rss_bytes > alone.peak_rss_bytes + 150 * 2**20
