@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import time
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 
 from orchestration.settings import Settings
 
@@ -58,10 +58,16 @@ def _server():
 
         return throwaway_postgres()
     if settings.dbt_target == "spark_thrift" and "SPARK_THRIFT_HOST" not in os.environ:
-        from orchestration.spark.cluster import throwaway_cluster_environment
-
-        return throwaway_cluster_environment(settings)
+        return _spark_cluster(settings)
     return nullcontext(None)
+
+
+@contextmanager
+def _spark_cluster(settings: Settings):
+    from orchestration.spark.cluster import standalone_cluster
+
+    with standalone_cluster(settings) as (host, port):
+        yield {"SPARK_THRIFT_HOST": host, "SPARK_THRIFT_PORT": str(port)}
 
 
 def main() -> int:

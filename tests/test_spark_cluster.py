@@ -7,12 +7,15 @@ Without Java the Spark tests skip, unless REQUIRE_SPARK=1: then they fail."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import ipaddress
 import json
 import os
 import shutil
 import subprocess
 import sys
+import time
 import urllib.request
 from pathlib import Path
 
@@ -23,13 +26,13 @@ from orchestration.spark import thrift_server as thrift
 from orchestration.spark.cluster import (
     ClusterPorts,
     alive_workers,
-    group_members,
     master_json,
     spark_processes,
     standalone_cluster,
     start,
     status,
 )
+from orchestration.spark.processes import group_members, is_spark_process
 from orchestration.spark.thrift_server import SparkThriftError, free_port, listening, thrift_server
 from orchestration.warehouse import read_connection, spark_connection
 from orchestration.warehouse_lock import lock_path
@@ -111,6 +114,28 @@ def _cluster_ports(settings: Settings) -> ClusterPorts:
                         thrift=settings.spark_thrift_port)
 
 
+def listening_addresses(pids: list[int]) -> set[str]:
+    """The local addresses that `pids` listen on (TCP, IPv4 and IPv6, from /proc)."""
+    inodes = set()
+    for pid in pids:
+        for fd in Path(f"/proc/{pid}/fd").glob("*"):
+            with contextlib.suppress(OSError):
+                target = os.readlink(fd)
+                if target.startswith("socket:["):
+                    inodes.add(target[8:-1])
+    addresses = set()
+    for table in ("tcp", "tcp6"):
+        for line in Path(f"/proc/net/{table}").read_text().splitlines()[1:]:
+            fields = line.split()
+            if fields[3] == "0A" and fields[9] in inodes:  # 0A: LISTEN
+                raw = bytes.fromhex(fields[1].split(":")[0])
+                # /proc prints each 32-bit word of the address in host (little-endian) order
+                words = b"".join(raw[i:i + 4][::-1] for i in range(0, len(raw), 4))
+                address = ipaddress.ip_address(words)
+                addresses.add(str(getattr(address, "ipv4_mapped", None) or address))
+    return addresses
+
+
 def _worker_executors(worker: dict) -> list[str]:
     with urllib.request.urlopen(worker["webuiaddress"] + "/json/", timeout=5) as response:
         return [executor["appid"] for executor in json.load(response)["executors"]]
@@ -121,6 +146,15 @@ def test_local_server_then_a_cluster_on_the_same_spark_folder(java, tmp_path, mo
     """One test, since every Thrift server costs 10-30 s: the cluster's server is the second
     process that opens the metastore the local one let go of."""
     local = spark_settings(tmp_path, "spark", monkeypatch)
+    # a server left by a process killed before it could stop it (a stand-in that carries
+    # the server's class and folder in its command line): the next start stops it first
+    orphan = subprocess.Popen(["bash", "-c", "sleep 600; exit", thrift.THRIFT_SERVER_CLASS, str(local.spark_dir)],
+                              start_new_session=True)
+    while not is_spark_process(orphan.pid, thrift.THRIFT_SERVER_CLASS, local.spark_dir):
+        time.sleep(0.01)  # until the stand-in has exec'd
+    pid_file = local.spark_dir / "pids" / "thrift-local.pid"
+    pid_file.parent.mkdir(parents=True)
+    pid_file.write_text(f"{orphan.pid}\n")
     with pytest.raises(ZeroDivisionError):
         with thrift_server(local) as (host, port):
             assert host == "127.0.0.1"
@@ -132,11 +166,12 @@ def test_local_server_then_a_cluster_on_the_same_spark_folder(java, tmp_path, mo
                 con.execute("create table marts.kept using parquet as select id from range(3)")
             with thrift_server(local) as nested:
                 assert nested == (host, port)
+            assert orphan.poll() is not None
             assert len(thrift_servers(local)) == 1
             1 / 0  # stopped on an error too
     assert spark_processes(local) == []
     assert not listening(host, port)
-    assert (local.spark_dir / "logs" / "thrift-local.log").exists()
+    assert (local.spark_dir / "logs" / "thrift-local.log").exists() and not pid_file.exists()
 
     settings = dataclasses.replace(local, dbt_target="spark_thrift")
     ports = _cluster_ports(settings)
@@ -155,6 +190,8 @@ def test_local_server_then_a_cluster_on_the_same_spark_folder(java, tmp_path, mo
         (app,) = master_json(ports)["activeapps"]
         assert all(app["id"] in _worker_executors(w) for w in workers)
         assert status(settings, echo=lines.append)
+        # every port of every daemon, server and executor is on the loopback
+        assert listening_addresses([pid for pid, _ in spark_processes(settings)]) == {"127.0.0.1"}
         assert start(settings, ports=ports, echo=lines.append) == []  # already running
     assert spark_processes(settings) == []
     assert not listening(host, port)

@@ -35,3 +35,9 @@
 {% macro spark__cast_timestamp(column) -%}
     try_cast(nullif(trim(cast({{ column }} as {{ dbt.type_string() }})), '') as {{ dbt.type_timestamp() }})
 {%- endmacro %}
+
+{# dbt-spark's safe_cast is a plain cast, which fails the whole query on one malformed value
+   under ANSI mode (Spark 4's default); DuckDB's is try_cast, null for that value. #}
+{% macro spark__safe_cast(field, type) -%}
+    try_cast({{ field }} as {{ type }})
+{%- endmacro %}

@@ -14,3 +14,13 @@
     {{ dbt.default__split_part(string_text, delimiter_text, 'cast(' ~ part_number ~ ' as ' ~ dbt.type_int() ~ ')') }}
   {% endif %}
 {% endmacro %}
+
+{#
+    dbt-spark's split_part splits on a regular expression built from the delimiter and
+    indexes the array, which fails under ANSI mode past the last part and compares the part
+    number with 0 like dbt-postgres's. Spark's own split_part has Postgres's and DuckDB's
+    meaning: a literal delimiter, '' past the last part, null in null out.
+#}
+{% macro spark__split_part(string_text, delimiter_text, part_number) %}
+    split_part({{ string_text }}, {{ delimiter_text }}, cast({{ part_number }} as {{ dbt.type_int() }}))
+{% endmacro %}

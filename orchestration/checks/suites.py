@@ -118,6 +118,22 @@ def sql_literal(value: Any) -> str:
     return "'" + str(value).replace("'", "''") + "'"
 
 
+# Row queries are written in SQL that DuckDB, Postgres and Spark all run, but for the few
+# functions one engine spells its own way: those are rewritten here, in one place, for it.
+_SPELLINGS: dict[str, list[tuple[re.Pattern, str]]] = {
+    # Spark 3.2+ dropped EXTRACT(EPOCH ...): seconds since 1970 as microseconds / 1e6
+    "spark": [(re.compile(r"extract\(\s*epoch\s+from\s+([a-z_][a-z0-9_.]*)\s*\)", re.IGNORECASE),
+               r"(unix_micros(\1) / 1000000.0)")],
+}
+
+
+def in_dialect(query: str, target_type: str) -> str:
+    """`query` in the spelling of the engine of `target_type` (see _SPELLINGS)."""
+    for pattern, replacement in _SPELLINGS.get(target_type, []):
+        query = pattern.sub(replacement, query)
+    return query
+
+
 def render_query(query: str, parameters: dict[str, Any]) -> str:
     def substitute(match: re.Match) -> str:
         name = match.group(1)
@@ -277,7 +293,9 @@ def _run_suites(names, settings, duckdb_path, thrift, expectations_dir, project_
             expectation = copy.copy(reviewed_expectation)
             query = getattr(expectation, "unexpected_rows_query", None)
             if query:
-                expectation.unexpected_rows_query = render_query(query, parameters[name])
+                expectation.unexpected_rows_query = in_dialect(
+                    render_query(query, parameters[name]), "spark" if settings.is_spark else settings.dbt_target
+                )
                 if settings.is_postgres:
                     # GX stands `(select * from <relation> where true)` for {batch}: a subquery
                     # without an alias, which Postgres before 16 refuses in FROM. The batch is

@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -35,20 +34,21 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from orchestration.settings import Settings
+from orchestration.spark import processes
 from orchestration.spark.conf import DAEMON_JAVA_OPTIONS, LOOPBACK, spark_home
+from orchestration.spark.processes import is_spark_process, spawn
 from orchestration.spark.thrift_server import (
+    THRIFT_SERVER_CLASS,
     SparkThriftError,
     log_folder,
     log_tail,
     spark_environment,
-    spawn,
     thrift_server_command,
     wait_until_answering,
 )
 
 MASTER_CLASS = "org.apache.spark.deploy.master.Master"
 WORKER_CLASS = "org.apache.spark.deploy.worker.Worker"
-THRIFT_CLASS = "HiveThriftServer2"
 WORKER_CORES = 1
 WORKER_MEMORY = "2g"
 DEFAULT_WORKERS = 2
@@ -99,20 +99,11 @@ def _daemon_names(workers: int) -> list[str]:
 
 
 def _main_class(name: str) -> str:
-    return MASTER_CLASS if name == "master" else THRIFT_CLASS if name == "thrift" else WORKER_CLASS
+    return MASTER_CLASS if name == "master" else THRIFT_SERVER_CLASS if name == "thrift" else WORKER_CLASS
 
 
 # pid -> the daemons this process started (reaped here once stopped)
 _children: dict[int, subprocess.Popen] = {}
-
-
-def _proc_state(pid: int) -> str | None:
-    """The kernel's state letter of `pid` (Z: exited, not yet reaped), None when gone."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except (FileNotFoundError, ProcessLookupError):
-        return None
-    return stat.rsplit(")", 1)[1].split()[0]
 
 
 def _running_pid(settings: Settings, name: str) -> int | None:
@@ -122,36 +113,13 @@ def _running_pid(settings: Settings, name: str) -> int | None:
     if not path.exists():
         return None
     pid = int(path.read_text().split()[0])
-    if _proc_state(pid) in (None, "Z"):
-        return None
-    try:
-        command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-    except FileNotFoundError:
-        return None
-    return pid if _main_class(name) in command and str(settings.spark_dir) in command else None
-
-
-def group_members(pgid: int) -> list[int]:
-    members = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        with suppress(OSError):
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-            if int(fields[2]) == pgid and fields[0] != "Z":
-                members.append(int(stat.parent.name))
-    return members
+    return pid if is_spark_process(pid, _main_class(name), settings.spark_dir) else None
 
 
 def spark_processes(settings: Settings) -> list[tuple[int, str]]:
-    """(pid, command line) of every live process whose command line names this Spark folder
-    (its conf folder is on every daemon's, server's and executor's class path)."""
-    found = []
-    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
-        with suppress(OSError):
-            command = cmdline.read_bytes().replace(b"\0", b" ").decode(errors="replace")
-            pid = int(cmdline.parent.name)
-            if str(settings.spark_dir) in command and pid != os.getpid() and _proc_state(pid) not in (None, "Z"):
-                found.append((pid, command))
-    return found
+    """(pid, command line) of every live process of this Spark folder (its conf folder is
+    on every daemon's, server's and executor's class path)."""
+    return processes.spark_processes(settings.spark_dir)
 
 
 def _read_state(settings: Settings) -> dict:
@@ -176,7 +144,7 @@ def _command(name: str, ports: ClusterPorts, settings: Settings) -> list[str]:
         return [spark_class, MASTER_CLASS, "--host", LOOPBACK, "--port", str(ports.master),
                 "--webui-port", str(ports.master_webui)]
     if name == "thrift":
-        return thrift_server_command(ports.master_url, ports.thrift)
+        return thrift_server_command(ports.thrift, master=ports.master_url)
     return [spark_class, WORKER_CLASS, ports.master_url, "--host", LOOPBACK,
             "--cores", str(WORKER_CORES), "--memory", WORKER_MEMORY,
             "--webui-port", str(_worker_webui_port(name, ports)),
@@ -260,21 +228,12 @@ def start(settings: Settings, workers: int = DEFAULT_WORKERS, ports: ClusterPort
     return started
 
 
-def _stop_daemon(settings: Settings, name: str, pid: int) -> None:
-    with suppress(ProcessLookupError):
-        os.killpg(pid, signal.SIGTERM)
-    deadline = time.monotonic() + STOP_TIMEOUT
-    while _proc_state(pid) not in (None, "Z") and time.monotonic() < deadline:
-        time.sleep(0.1)
-    # what is left of the group: a daemon too slow to stop, executors a worker launched
-    for member in group_members(pid):
-        with suppress(ProcessLookupError):
-            os.kill(member, signal.SIGKILL)
+def _stop_daemon(pid: int) -> None:
+    # a worker's executors are in its group: stopped with it
+    processes.stop_pid_group(pid, timeout=STOP_TIMEOUT)
     child = _children.pop(pid, None)
     if child is not None:
         child.wait()
-    while _proc_state(pid) not in (None, "Z"):
-        time.sleep(0.05)
 
 
 def stop(settings: Settings, only: list[str] | None = None, echo=print) -> list[str]:
@@ -290,7 +249,7 @@ def stop(settings: Settings, only: list[str] | None = None, echo=print) -> list[
     for name in names:
         pid = _running_pid(settings, name)
         if pid is not None:
-            _stop_daemon(settings, name, pid)
+            _stop_daemon(pid)
             stopped.append(name)
             echo(f"spark {name}: stopped (pid {pid})")
         _pid_file(settings, name).unlink(missing_ok=True)

@@ -57,6 +57,9 @@ def spark_defaults(settings: Settings) -> dict[str, str]:
         "spark.sql.adaptive.enabled": "true",
         # insert_overwrite replaces only the partitions an incremental run writes
         "spark.sql.sources.partitionOverwriteMode": "dynamic",
+        # a standalone master's REST submission server would listen on a fixed port (6066),
+        # which two clusters on one machine (tests, a benchmark) would both claim; unused here
+        "spark.master.rest.enabled": "false",
     }
 
 

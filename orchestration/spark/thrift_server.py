@@ -10,24 +10,27 @@ for the next dbt session.
 
 Nested use in one process shares one server (a Dagster step that reads twice starts one),
 and the process holds the metastore lock file (`metastore_lock`) while its server runs, so
-that two processes never start one each on the same folder: the second waits.
+that two processes never start one each on the same folder: the second waits. The server's
+pid is in `<spark dir>/pids/thrift-local.pid`: a process killed before it could stop its
+server leaves it running, holding the metastore, and the next one to take the lock (which
+proves the owner gone) stops it first.
 """
 
 from __future__ import annotations
 
 import os
-import signal
 import socket
 import subprocess
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from orchestration.settings import Settings
 from orchestration.spark.conf import LOOPBACK, spark_home, write_conf_dir
+from orchestration.spark.processes import is_spark_process, spawn, stop_group, stop_pid_group
 from orchestration.warehouse_lock import warehouse_lock
 
 THRIFT_SERVER_CLASS = "org.apache.spark.sql.hive.thriftserver.HiveThriftServer2"
@@ -35,7 +38,6 @@ THRIFT_SERVER_CLASS = "org.apache.spark.sql.hive.thriftserver.HiveThriftServer2"
 CLUSTER_START_COMMAND = "make spark-cluster-start"
 # measured here: ~11 s until the port listens on an idle machine; a loaded one is slower
 START_TIMEOUT = 180.0
-STOP_TIMEOUT = 30.0
 LOG_TAIL_LINES = 30
 
 
@@ -89,7 +91,7 @@ def connect(host: str, port: int):
     """A PyHive connection to the server at host:port."""
     from pyhive import hive
 
-    return hive.connect(host=host, port=port, username=thrift_user())
+    return hive.connect(host, port, username=thrift_user())
 
 
 def answers(host: str, port: int) -> None:
@@ -105,46 +107,11 @@ def answers(host: str, port: int) -> None:
         connection.close()
 
 
-def spawn(command: list[str], log: Path, env: dict[str, str] | None = None) -> subprocess.Popen:
-    """Start a Spark launcher in a process group of its own (stopped as a whole by `stop_group`;
-    a Ctrl-C in the terminal reaches the Python side, which stops it, not the JVM directly)."""
-    log.parent.mkdir(parents=True, exist_ok=True)
-    with open(log, "wb") as output:
-        return subprocess.Popen(
-            command, stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT,
-            start_new_session=True, env=env,
-        )
-
-
-def _exited(process: subprocess.Popen) -> bool:
-    """Has the group's leader exited? It stays unreaped (a zombie), so its pid, the group's
-    id, cannot be given to an unrelated process while the group is still signalled."""
-    return os.waitid(os.P_PID, process.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
-
-
-def stop_group(process: subprocess.Popen, timeout: float = STOP_TIMEOUT) -> None:
-    """Stop a process started by `spawn` and everything in its group: SIGTERM (Spark's
-    shutdown hooks close the metastore), SIGKILL after `timeout` s or when interrupted while
-    waiting; returns once the leader has exited (its file locks, Derby's too, released)."""
-    if process.returncode is not None:
-        return
-    with suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGTERM)
-    try:
-        deadline = time.monotonic() + timeout
-        while not _exited(process) and time.monotonic() < deadline:
-            time.sleep(0.05)
-    finally:
-        # what is left: a JVM too slow to stop, the launcher's shell, or all of it on Ctrl-C
-        with suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
-
-
-def thrift_server_command(master: str, port: int, host: str = LOOPBACK) -> list[str]:
+def thrift_server_command(port: int, master: str | None = None, host: str = LOOPBACK) -> list[str]:
+    """The launcher of a Thrift server on `master` (None: the conf folder's, dbt's session's)."""
     return [
         str(spark_home() / "bin" / "spark-submit"),
-        "--master", master,
+        *(["--master", master] if master else []),
         "--class", THRIFT_SERVER_CLASS,
         "--hiveconf", f"hive.server2.thrift.bind.host={host}",
         "--hiveconf", f"hive.server2.thrift.port={port}",
@@ -199,17 +166,35 @@ _running: dict[Path, _LocalServer] = {}
 _guard = threading.Lock()
 
 
+def _pid_file(settings: Settings) -> Path:
+    return settings.spark_dir / "pids" / "thrift-local.pid"
+
+
+def _stop_orphan(settings: Settings) -> None:
+    """Stop a local server whose owner died without stopping it (called holding the lock)."""
+    path = _pid_file(settings)
+    if path.exists():
+        pid = int(path.read_text().split()[0])
+        if is_spark_process(pid, THRIFT_SERVER_CLASS, settings.spark_dir):
+            stop_pid_group(pid)
+        path.unlink()
+
+
 def _start_local(settings: Settings) -> _LocalServer:
     lock = metastore_lock(settings)
     lock.__enter__()
     try:
+        _stop_orphan(settings)
         port = free_port()
         log = log_folder(settings) / "thrift-local.log"
-        process = spawn(thrift_server_command("local[2]", port), log, env=spark_environment(settings))
+        process = spawn(thrift_server_command(port), log, env=spark_environment(settings))
         try:
+            _pid_file(settings).parent.mkdir(parents=True, exist_ok=True)
+            _pid_file(settings).write_text(f"{process.pid}\n")
             wait_until_answering(process, LOOPBACK, port, log, "the local Spark Thrift server")
         except BaseException:
             stop_group(process)
+            _pid_file(settings).unlink(missing_ok=True)
             raise
     except BaseException:
         lock.__exit__(None, None, None)
@@ -236,6 +221,7 @@ def _local_server(settings: Settings) -> Iterator[tuple[str, int]]:
                 del _running[key]
                 try:
                     stop_group(server.process)
+                    _pid_file(settings).unlink(missing_ok=True)
                 finally:
                     server.lock.__exit__(None, None, None)
 

@@ -94,7 +94,7 @@ decayed_at_engagement as (
         scored.is_hand_raiser,
         sum(
             earlier.engagement_points
-            * power(0.5, {{ dbt.datediff('earlier.engaged_at', 'scored.engaged_at', 'minute') }}
+            * power(0.5, {{ dividend(dbt.datediff('earlier.engaged_at', 'scored.engaged_at', 'minute')) }}
                          / ({{ scoring.engagement_half_life_days }} * 24.0 * 60.0))
         ) as engagement_points
     from engagements as scored
@@ -134,7 +134,7 @@ current_engagement as (
         engagements.person_id,
         sum(
             engagements.engagement_points
-            * power(0.5, {{ dbt.datediff('engagements.engaged_at', 'as_of.scored_as_of', 'minute') }}
+            * power(0.5, {{ dividend(dbt.datediff('engagements.engaged_at', 'as_of.scored_as_of', 'minute')) }}
                          / ({{ scoring.engagement_half_life_days }} * 24.0 * 60.0))
         ) as engagement_points,
         count(*) as engagement_count,

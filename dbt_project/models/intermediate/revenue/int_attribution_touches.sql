@@ -157,10 +157,10 @@ raw_weights as (
     select
         *,
         0.4 * is_first + 0.4 * is_lead_creation
-        + case when is_first = 0 and is_lead_creation = 0 then 0.2 / u_other_count else 0 end as u_raw,
+        + case when is_first = 0 and is_lead_creation = 0 then {{ dividend('0.2') }} / u_other_count else 0 end as u_raw,
         0.3 * is_first + 0.3 * is_lead_creation + 0.3 * is_last
-        + case when is_first = 0 and is_lead_creation = 0 and is_last = 0 then 0.1 / w_other_count else 0 end as w_raw,
-        power(0.5, {{ dbt.datediff('occurred_at', 'opportunity_created_at', 'hour') }} / (24.0 * {{ half_life_days }})) as decay_raw
+        + case when is_first = 0 and is_lead_creation = 0 and is_last = 0 then {{ dividend('0.1') }} / w_other_count else 0 end as w_raw,
+        power(0.5, {{ dividend(dbt.datediff('occurred_at', 'opportunity_created_at', 'hour')) }} / (24.0 * {{ half_life_days }})) as decay_raw
     from role_counts
 
 ),
@@ -183,7 +183,7 @@ final as (
         cast(is_first as {{ dbt.type_float() }}) as first_touch_weight,
         cast(is_last as {{ dbt.type_float() }}) as last_touch_weight,
         -- doubles on every engine (Postgres would keep exact numerics of 20 decimals)
-        cast(1.0 / touch_count as {{ type_double() }}) as linear_weight,
+        cast({{ dividend('1.0') }} / touch_count as {{ type_double() }}) as linear_weight,
         cast(u_raw / sum(u_raw) over (partition by opportunity_id) as {{ type_double() }}) as u_shaped_weight,
         cast(w_raw / sum(w_raw) over (partition by opportunity_id) as {{ type_double() }}) as w_shaped_weight,
         cast(decay_raw / sum(decay_raw) over (partition by opportunity_id) as {{ type_double() }}) as time_decay_weight

@@ -131,7 +131,7 @@ aggregated as (
         cohort_month,
         count(*) as entered_count,
         sum(case when converted_at is not null then 1 else 0 end) as converted_count,
-        {{ percentile_cont(dbt.datediff('entered_at', 'converted_at', 'second') ~ ' / 86400.0', 0.5) }} as median_days_to_convert
+        {{ percentile_cont(dividend(dbt.datediff('entered_at', 'converted_at', 'second')) ~ ' / 86400.0', 0.5) }} as median_days_to_convert
     from conversions
     group by
         entity_type,

@@ -57,7 +57,7 @@ final as (
         ---------- numerics
         cast(stage_order as {{ dbt.type_int() }}) as stage_order,
         cast(phase_number as {{ dbt.type_int() }}) as phase_number,
-        cast({{ dbt.datediff('entered_at', 'exited_at', 'second') }} / 86400.0 as {{ dbt.type_numeric() }}) as days_in_stage,
+        cast({{ dividend(dbt.datediff('entered_at', 'exited_at', 'second')) }} / 86400.0 as {{ dbt.type_numeric() }}) as days_in_stage,
 
         ---------- booleans
         exited_at is null as is_still_in_stage,
