@@ -94,7 +94,21 @@ def run_measured(command: list[str], env: dict | None = None, cwd: Path | None =
     if process.returncode != 0 and check:
         raise RuntimeError(f"{' '.join(command)} failed ({process.returncode}):\n{''.join(output[-40:])}")
     companions_cpu = sum(_tree_cpu(pid) for pid in companions) - companions_before
+    _reap_exited()
     return Measurement(seconds, peak, _children_cpu() - cpu_before + companions_cpu, process.returncode)
+
+
+def _reap_exited() -> None:
+    """Collect descendants of the command that outlived their parent and ended since: under a
+    subreaper (bench/targets.py) they become this process's children (a JVM that dbt's Spark
+    session did not wait for), and their CPU time counts once they are waited for."""
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
 
 
 def _children_cpu() -> float:

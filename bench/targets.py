@@ -30,7 +30,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from bench import ingest, report
-from bench.measure import _children, run_measured
+from bench.measure import _children, _reap_exited, run_measured
 from bench.pipeline import PY, REPO, _dagster_home, _env
 
 TARGETS = ("duckdb", "postgres", "spark", "spark_thrift")
@@ -56,19 +56,8 @@ def _adopt_orphans() -> None:
     ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
 
 
-def _reap() -> None:
-    """Collect the exit status of adopted processes that ended (no zombies left behind)."""
-    while True:
-        try:
-            pid, _ = os.waitpid(-1, os.WNOHANG)
-        except ChildProcessError:
-            return
-        if pid == 0:
-            return
-
-
 def _live_children() -> set[int]:
-    _reap()
+    _reap_exited()
     return set(_children(os.getpid()))
 
 
