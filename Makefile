@@ -20,7 +20,7 @@ ifdef TARGET
 export WAREHOUSE_TARGET := $(TARGET)
 endif
 
-.PHONY: help venv prepare generate demo test ui bench clean spark-cluster-start spark-cluster-stop spark-cluster-status
+.PHONY: help venv prepare generate demo test ui bench bench-targets clean spark-cluster-start spark-cluster-stop spark-cluster-status
 
 help:
 	@echo "make demo   generate the default company and materialize every asset through Dagster"
@@ -29,6 +29,7 @@ help:
 	@echo "make test   run the whole test suite"
 	@echo "make ui     the Dagster UI on http://127.0.0.1:3000"
 	@echo "make bench  the benchmark (outside the test suite)"
+	@echo "make bench-targets  the whole pipeline timed on each warehouse target, marts compared"
 	@echo "make spark-cluster-start / -stop / -status"
 	@echo "            a standalone Spark cluster on 127.0.0.1 (master, SPARK_WORKERS workers, Thrift"
 	@echo "            server on SPARK_THRIFT_PORT) for TARGET=spark_thrift"
@@ -65,6 +66,13 @@ ui: prepare
 BENCH_ARGS ?= --scales 1.1,11,110 --runs 3
 bench: venv
 	$(PY) -m bench.pipeline $(BENCH_ARGS)
+
+# the whole Dagster run on each warehouse target, one process each, and every mart compared
+# by checksum (bench/README.md, "Per warehouse target"); e.g.
+# make bench-targets BENCH_TARGETS_ARGS="--scale 110 --landing /tmp/g110/landing --targets duckdb,postgres"
+BENCH_TARGETS_ARGS ?= --scale 1.1 --targets duckdb,postgres,spark
+bench-targets: venv
+	$(PY) -m bench.targets $(BENCH_TARGETS_ARGS)
 
 # a standalone Spark cluster on 127.0.0.1 for the spark_thrift target (orchestration/spark/cluster.py:
 # ports from SPARK_MASTER_PORT, SPARK_MASTER_WEBUI_PORT, SPARK_WORKER_WEBUI_PORT, SPARK_THRIFT_PORT)

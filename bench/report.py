@@ -116,13 +116,15 @@ def _parts(label: str, figures: dict) -> str:
             "longest steps " + ", ".join(f"{k} {v} s" for k, v in steps[:4]))
 
 
-def keep_in_readme(readme: Path, table: str) -> None:
+def keep_in_readme(readme: Path, table: str, markers: tuple[str, str] = (BEGIN, END),
+                   heading: str = "The whole pipeline (`make bench`, issue 9)") -> None:
     """Replace the marked section of the README with the new figures (append it the first time)."""
+    begin, end = markers
     text = readme.read_text() if readme.exists() else "# Latest figures\n"
-    section = f"{BEGIN}\n{table}{END}"
-    if BEGIN in text and END in text:
-        head, rest = text.split(BEGIN, 1)
-        text = head + section + rest.split(END, 1)[1]
+    section = f"{begin}\n{table}{end}"
+    if begin in text and end in text:
+        head, rest = text.split(begin, 1)
+        text = head + section + rest.split(end, 1)[1]
     else:
-        text = text.rstrip("\n") + "\n\n## The whole pipeline (`make bench`, issue 9)\n\n" + section + "\n"
+        text = text.rstrip("\n") + f"\n\n## {heading}\n\n" + section + "\n"
     readme.write_text(text)

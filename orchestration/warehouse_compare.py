@@ -18,8 +18,8 @@ _BATCH = 50_000
 _MODULUS = 1 << 128
 
 
-# Spark's Thrift server sends these types as text (PyHive names the type in the cursor's
-# description): read back into the values the other engines' drivers return
+# Spark's Thrift server sends some of these types as text (PyHive names the type in the
+# cursor's description): read back into the values the other engines' drivers return
 _FROM_TEXT = {
     "TIMESTAMP_TYPE": dt.datetime.fromisoformat,
     "DATE_TYPE": dt.date.fromisoformat,
@@ -72,7 +72,7 @@ def relation_checksum(con, relation: str) -> tuple[int, str]:
     while batch := cursor.fetchmany(_BATCH):
         rows += len(batch)
         for row in batch:
-            values = [v if t is None or v is None else t(v) for t, v in zip(typed, row)]
+            values = [t(v) if t is not None and isinstance(v, str) else v for t, v in zip(typed, row)]
             digest = hashlib.sha256(json.dumps([canonical(v) for v in values]).encode()).digest()
             total = (total + int.from_bytes(digest[:16], "big")) % _MODULUS
     return rows, hashlib.sha256(json.dumps([names, rows, total]).encode()).hexdigest()[:16]

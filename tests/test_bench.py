@@ -6,10 +6,14 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
+import time
 
 import duckdb
 
-from bench import dbt_limit, limit, pipeline, report
+from bench import dbt_limit, ingest, limit, pipeline, report
+from bench.measure import run_measured
 from tests.conftest import build_company
 
 # a seed with configured column types, a table mart on seeds, views on a raw table
@@ -84,3 +88,113 @@ def test_a_quick_run_writes_every_stage_it_ran_and_names_the_others(tmp_path):
     # a second run replaces the figures instead of adding them
     report.keep_in_readme(readme, report.markdown(saved))
     assert readme.read_text().count(report.BEGIN) == 1
+
+
+# What `orchestration.demo` leaves for the targets' benchmark to read, in a second: a DuckDB
+# warehouse with a mart and a governance table, memory held for a moment, an exit status.
+FAKE_DEMO = """
+import os, pathlib, sys, time, duckdb
+folder = pathlib.Path(os.environ["WAREHOUSE_DIR"])
+folder.mkdir(parents=True, exist_ok=True)
+with duckdb.connect(str(folder / "warehouse.duckdb")) as con:
+    con.execute("create schema marts; create schema governance")
+    con.execute("create table marts.fct_a as select range as id, range / 3 as share, "
+                "timestamptz '2026-01-01 00:00:00+02' as at from range(1000)")
+    con.execute("create table governance.phases as select 'lead' as phase")
+held = b"x" * (300 * 2**20)
+time.sleep(0.5)
+print("the run's last line")
+sys.exit(int(os.environ.get("FAKE_DEMO_EXIT", "0")))
+"""
+
+
+def test_the_targets_benchmark_measures_each_run_reads_its_marts_and_says_where_they_differ(tmp_path, monkeypatch):
+    from bench import targets
+    from tests.conftest import copy_fixture_landing
+
+    monkeypatch.setattr(targets, "DEMO", [sys.executable, "-c", FAKE_DEMO])
+    landing = copy_fixture_landing(tmp_path / "company" / "landing")
+    readme = tmp_path / "README.md"
+    readme.write_text("# Latest figures\n\nolder notes stay\n")
+    args = ["--scale", "0.01", "--targets", "duckdb", "--landing", str(landing), "--root", str(tmp_path / "bench"),
+            "--readme", str(readme)]
+    results = targets.main(args)
+    (duckdb_run,) = results["targets"]
+    assert duckdb_run["success"] and duckdb_run["seconds"] > 0.5 and duckdb_run["cpu_seconds"] > 0
+    assert duckdb_run["peak_rss_mb"] > 300
+    assert set(duckdb_run["load_average"]) == {"start", "mean", "max", "end"}
+    assert duckdb_run["checksums"]["marts"]["fct_a"][0] == 1000
+    assert [row["table"] for row in results["comparison"]] == ["governance.phases", "marts.fct_a"]
+    assert all(row["agree"] for row in results["comparison"])
+    assert results["landing_rows"] == ingest.rows_in(landing) > 0
+    assert json.loads((tmp_path / "bench" / "targets.json").read_text())["comparison"] == results["comparison"]
+
+    # a failed run is reported as failed, with its output; another target's different mart
+    # (kept from the last run by --add) is named as differing
+    monkeypatch.setenv("FAKE_DEMO_EXIT", "3")
+    saved = json.loads((tmp_path / "bench" / "targets.json").read_text())
+    other = {**saved["targets"][0], "target": "postgres"}
+    other["checksums"] = {"marts": {"fct_a": [1000, "0" * 16]}, "governance": saved["targets"][0]["checksums"]["governance"]}
+    saved["targets"] = [other]
+    (tmp_path / "bench" / "targets.json").write_text(json.dumps(saved))
+    results = targets.main([*args, "--add"])
+    assert [r["target"] for r in results["targets"]] == ["postgres", "duckdb"]
+    assert not results["targets"][1]["success"] and results["targets"][1]["tail"][-1] == "the run's last line"
+    assert {row["table"]: row["agree"] for row in results["comparison"]} == {"governance.phases": True, "marts.fct_a": False}
+    text = readme.read_text()
+    assert "older notes stay" in text and text.count(targets.MARKERS[0]) == 1
+    assert "| marts.fct_a | 1,000 |" in text and "| **no** |" in text and "**failed**" in text
+
+
+def test_a_server_started_for_a_run_is_counted_in_its_cpu_time_and_memory(tmp_path):
+    # a companion that spends 1.5 CPU-seconds (however loaded the machine) while the command
+    # waits for it without working itself
+    done = tmp_path / "done"
+    busy = subprocess.Popen([sys.executable, "-c", "import sys, time\nheld = b'x' * (200 * 2**20)\n"
+                             "start = time.process_time()\nwhile time.process_time() - start < 1.5: pass\n"
+                             "open(sys.argv[1], 'w').close()\ntime.sleep(0.5)", str(done)])
+    waiting = f"import os, time\nwhile not os.path.exists({str(done)!r}): time.sleep(0.05)"
+    try:
+        time.sleep(0.3)
+        with_server = run_measured([sys.executable, "-c", waiting], companions=(busy.pid,))
+    finally:
+        busy.wait()
+    alone = run_measured([sys.executable, "-c", "import time; time.sleep(0.3)"])
+    assert with_server.cpu_seconds > alone.cpu_seconds + 1.0
+    assert with_server.peak_rss_bytes > alone.peak_rss_bytes + 150 * 2**20
+
+
+def test_checksums_ignore_row_order_count_duplicates_and_read_spark_text_back():
+    import datetime as dt
+
+    from orchestration.warehouse_compare import checksums, relation_checksum
+
+    with duckdb.connect() as con:
+        con.execute("create schema marts")
+        con.execute("create table marts.a as select * from (values (1, 0.1), (2, 0.2)) as t(id, x)")
+        con.execute("create table marts.b as select * from (values (2, 0.2), (1, 0.1)) as t(id, x)")
+        con.execute("create table marts.c as select * from (values (2, 0.2), (1, 0.1), (1, 0.1)) as t(id, x)")
+        con.execute("create table marts.d as select * from (values (1, 0.1), (1, 0.1), (2, 0.2), (2, 0.2)) as t(id, x)")
+        sums = checksums(con, "marts")
+    assert sums["a"] == sums["b"] and sums["c"][0] == 3 and len({sums["a"], sums["c"], sums["d"]}) == 3
+
+    class Cursor:  # what PyHive gives for Spark's Thrift server: some types as text
+        def __init__(self, rows, description):
+            self.rows, self.description = rows, description
+
+        def fetchmany(self, size):
+            batch, self.rows = self.rows[:size], self.rows[size:]
+            return batch
+
+    class Connection:
+        def __init__(self, *cursor):
+            self.cursor = Cursor(*cursor)
+
+        def execute(self, sql):
+            return self.cursor
+
+    description = [("at", "TIMESTAMP_TYPE"), ("on", "DATE_TYPE"), ("amount", "DECIMAL_TYPE")]
+    as_text = relation_checksum(Connection([("2026-01-01 10:00:00", "2026-01-02", "1.50")], description), "t")
+    as_values = relation_checksum(Connection([(dt.datetime(2026, 1, 1, 10), dt.date(2026, 1, 2), 1.5)], description), "t")
+    assert as_text == as_values
+    assert relation_checksum(Connection([("2026-01-01 10:00:01", "2026-01-02", "1.50")], description), "t") != as_values

@@ -7,11 +7,6 @@ quarantine must be identical on both engines (a checksum per mart, printed)."""
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
-import decimal
-import hashlib
-import json
-import os
 from contextlib import contextmanager
 
 import duckdb
