@@ -39,7 +39,10 @@ def load(target_dir: Path) -> dict:
     """The manifest of a dbt build, limited to the nodes that build ran (its run_results)."""
     manifest = json.loads((target_dir / "manifest.json").read_text())
     results = json.loads((target_dir / "run_results.json").read_text())["results"]
-    manifest["ran"] = {r["unique_id"] for r in results if r["status"] != "skipped"}
+    # hooks (operation.*) are not nodes: the project's on-run-start registers Spark's raw
+    # tables and does nothing on DuckDB
+    manifest["ran"] = {r["unique_id"] for r in results
+                       if r["status"] != "skipped" and not r["unique_id"].startswith("operation.")}
     return manifest
 
 
