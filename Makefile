@@ -24,7 +24,8 @@ endif
 
 help:
 	@echo "make demo   generate the default company and materialize every asset through Dagster"
-	@echo "            (TARGET=postgres: into PostgreSQL instead of DuckDB)"
+	@echo "            (TARGET=postgres: into PostgreSQL; TARGET=spark: a local Spark session;"
+	@echo "            TARGET=spark_thrift: a Spark cluster, started for the demo unless SPARK_THRIFT_HOST is set)"
 	@echo "make test   run the whole test suite"
 	@echo "make ui     the Dagster UI on http://127.0.0.1:3000"
 	@echo "make bench  the benchmark (outside the test suite)"

@@ -178,6 +178,18 @@ def restored_environment():
 
 
 @pytest.fixture(scope="session")
+def spark_java():
+    """Spark needs a Java runtime: the Spark tests skip without one, unless REQUIRE_SPARK=1
+    (CI installs Debian's and sets it), then they fail."""
+    home = os.environ.get("JAVA_HOME")
+    if shutil.which("java") is None and not (home and Path(home, "bin", "java").exists()):
+        reason = "no Java runtime (apt-get install -y openjdk-17-jre-headless) for Spark"
+        if os.environ.get("REQUIRE_SPARK") == "1":
+            pytest.fail(f"REQUIRE_SPARK is set but {reason}")
+        pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
 def postgres_company(materialized_company, postgres_server, tmp_path_factory):
     """The company of `materialized_company` materialized again, through the same Dagster
     definitions, into a throwaway Postgres server: (settings, result, summary)."""

@@ -12,10 +12,6 @@ Without Java the Spark tests skip, unless REQUIRE_SPARK=1 (CI): then they fail."
 from __future__ import annotations
 
 import dataclasses
-import os
-import shutil
-from pathlib import Path
-
 import duckdb
 import pytest
 from dagster import DagsterInstance
@@ -33,18 +29,8 @@ from tests.conftest import BAD_LEAD_INSERT, assert_suite_names_the_bad_lead, mak
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="session")
-def java():
-    home = os.environ.get("JAVA_HOME")
-    if shutil.which("java") is None and not (home and Path(home, "bin", "java").exists()):
-        reason = "no Java runtime (apt-get install -y openjdk-17-jre-headless) for Spark"
-        if os.environ.get("REQUIRE_SPARK") == "1":
-            pytest.fail(f"REQUIRE_SPARK is set but {reason}")
-        pytest.skip(reason)
-
-
 @pytest.fixture(scope="module")
-def on_spark(materialized_company, java, tmp_path_factory):
+def on_spark(materialized_company, spark_java, tmp_path_factory):
     """(DuckDB settings, Spark settings, Dagster run summary, checksums read from Spark)."""
     duckdb_settings, _, _ = materialized_company
     with restored_environment():

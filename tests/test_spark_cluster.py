@@ -38,16 +38,6 @@ from orchestration.warehouse import read_connection, spark_connection
 from orchestration.warehouse_lock import lock_path
 
 
-@pytest.fixture
-def java():
-    home = os.environ.get("JAVA_HOME")
-    if shutil.which("java") is None and not (home and Path(home, "bin", "java").exists()):
-        reason = "no Java runtime (apt-get install -y openjdk-17-jre-headless) for Spark"
-        if os.environ.get("REQUIRE_SPARK") == "1":
-            pytest.fail(f"REQUIRE_SPARK is set but {reason}")
-        pytest.skip(reason)
-
-
 def spark_settings(root: Path, target: str, monkeypatch) -> Settings:
     # the Spark folder of this test's warehouse, not one an earlier test exported
     monkeypatch.delenv("SPARK_DIR", raising=False)
@@ -62,7 +52,7 @@ def thrift_servers(settings: Settings) -> list[int]:
 
 
 @pytest.mark.slow
-def test_local_server_that_cannot_start_raises_with_its_log(java, tmp_path, monkeypatch):
+def test_local_server_that_cannot_start_raises_with_its_log(spark_java, tmp_path, monkeypatch):
     settings = spark_settings(tmp_path, "spark", monkeypatch)
     monkeypatch.setattr(thrift, "THRIFT_SERVER_CLASS", "org.example.NoSuchServer")
     with pytest.raises(SparkThriftError, match="(?s)exited with code.*thrift-local.log:\nError: "):
@@ -76,7 +66,7 @@ def test_local_server_that_cannot_start_raises_with_its_log(java, tmp_path, monk
 
 
 @pytest.mark.slow
-def test_local_server_interrupted_while_starting_is_stopped(java, tmp_path, monkeypatch):
+def test_local_server_interrupted_while_starting_is_stopped(spark_java, tmp_path, monkeypatch):
     settings = spark_settings(tmp_path, "spark", monkeypatch)
     launched = []
 
@@ -142,7 +132,7 @@ def _worker_executors(worker: dict) -> list[str]:
 
 
 @pytest.mark.slow
-def test_local_server_then_a_cluster_on_the_same_spark_folder(java, tmp_path, monkeypatch):
+def test_local_server_then_a_cluster_on_the_same_spark_folder(spark_java, tmp_path, monkeypatch):
     """One test, since every Thrift server costs 10-30 s: the cluster's server is the second
     process that opens the metastore the local one let go of."""
     local = spark_settings(tmp_path, "spark", monkeypatch)

@@ -8,14 +8,9 @@ A connection here is anything with `execute(sql)` returning an object with `fetc
 
 from __future__ import annotations
 
-import datetime as dt
-import decimal
-import hashlib
-import json
-import os
 from contextlib import contextmanager
 
-from orchestration.warehouse_compare import canonical, checksums, relation_rows, schema_tables  # noqa: F401
+from orchestration.warehouse_compare import canonical, checksums, relation_rows, schema_tables  # noqa: F401 (re-exported)
 
 
 def compare_table(left: dict[str, tuple[int, str]], right: dict[str, tuple[int, str]],
@@ -96,13 +91,3 @@ def spark_connection(settings):
         SparkContext._jvm = None
         SparkSession._instantiatedSession = None
         SparkSession._activeSession = None
-
-
-def java_available() -> bool:
-    """Spark needs a Java runtime: JAVA_HOME's or one on the PATH."""
-    import shutil
-
-    java_home = os.environ.get("JAVA_HOME")
-    if java_home and os.access(os.path.join(java_home, "bin", "java"), os.X_OK):
-        return True
-    return shutil.which("java") is not None
