@@ -82,6 +82,23 @@ def copy_fixture_landing(destination: Path) -> Path:
     return destination
 
 
+def ingest(settings) -> None:
+    """Ingest the landing zone of `settings` through the Dagster ingestion assets."""
+    from dagster import DagsterInstance, materialize
+    from dagster_dlt import DagsterDltResource
+
+    from orchestration.ingestion.assets import build_ingestion_assets
+
+    settings.export_to_environment()
+    result = materialize(
+        build_ingestion_assets(settings),
+        resources={"dlt_resource": DagsterDltResource()},
+        instance=DagsterInstance.ephemeral(),
+        run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+    )
+    assert result.success
+
+
 def build_company(root: Path, *, scale: float, seed: int, select: list[str], mess=None):
     """Generate a company, ingest it through Dagster and `dbt build` a selection of the
     project into its own warehouse under `root`; returns the Settings.
@@ -91,21 +108,11 @@ def build_company(root: Path, *, scale: float, seed: int, select: list[str], mes
     import subprocess
     import sys
 
-    from dagster import DagsterInstance, materialize
-    from dagster_dlt import DagsterDltResource
-
-    from orchestration.ingestion.assets import build_ingestion_assets
     from orchestration.sources.generate import generate_company
 
     settings = make_settings(root)
     generate_company(settings.landing_dir, settings.truth_dir, scale=scale, seed=seed, mess=mess)
-    result = materialize(
-        build_ingestion_assets(settings),
-        resources={"dlt_resource": DagsterDltResource()},
-        instance=DagsterInstance.ephemeral(),
-        run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
-    )
-    assert result.success
+    ingest(settings)
     env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DO_NOT_TRACK": "1"}
     build = subprocess.run(
         [

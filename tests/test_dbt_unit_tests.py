@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import make_settings
+from tests.conftest import ingest, make_settings
 
 REPO = Path(__file__).resolve().parents[1]
 UNIT_TEST_FILES = [
@@ -109,23 +109,13 @@ def _dbt(settings, root: Path, name: str, project_dir: Path, *args: str) -> tupl
 @pytest.fixture(scope="module")
 def warehouse(tmp_path_factory):
     """A warehouse with every relation the unit tests read, built empty."""
-    from dagster import DagsterInstance, materialize
-    from dagster_dlt import DagsterDltResource
-
-    from orchestration.ingestion.assets import build_ingestion_assets
     from orchestration.sources.generate import generate_company
     from orchestration.sources.mess import MessConfig
 
     root = tmp_path_factory.mktemp("unit")
     settings = make_settings(root)
     generate_company(settings.landing_dir, settings.truth_dir, scale=0.01, seed=5, mess=MessConfig.none())
-    result = materialize(
-        build_ingestion_assets(settings),
-        resources={"dlt_resource": DagsterDltResource()},
-        instance=DagsterInstance.ephemeral(),
-        run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
-    )
-    assert result.success
+    ingest(settings)
     build, unit = _dbt(
         settings, root, "build", REPO,
         "build", "--empty", "--select", "+test_type:unit", "--exclude-resource-type", "test",

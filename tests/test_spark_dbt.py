@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import make_settings
+from tests.conftest import ingest, make_settings
 from tests.warehouse_compare import relation_rows, spark_connection
 
 pytestmark = pytest.mark.slow
@@ -34,22 +34,6 @@ def spark_settings(root: Path, landing: Path):
     settings = dataclasses.replace(make_settings(root, landing=landing), dbt_target="spark")
     settings.export_to_environment()
     return settings
-
-
-def ingest(settings) -> None:
-    from dagster import DagsterInstance, materialize
-    from dagster_dlt import DagsterDltResource
-
-    from orchestration.ingestion.assets import build_ingestion_assets
-
-    settings.export_to_environment()
-    result = materialize(
-        build_ingestion_assets(settings),
-        resources={"dlt_resource": DagsterDltResource()},
-        instance=DagsterInstance.ephemeral(),
-        run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
-    )
-    assert result.success
 
 
 def dbt(settings, name: str, *args: str) -> dict:
