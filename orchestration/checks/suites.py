@@ -205,8 +205,10 @@ def _add_datasource(runtime, settings: Settings, duckdb_path: Path | None, thrif
     if settings.is_spark:
         # SQL through Spark's Thrift server (PyHive's SQLAlchemy dialect): the suites run as
         # Spark SQL on the cluster or the local Spark the server runs
+        from orchestration.spark.thrift_server import thrift_user
+
         host, port = thrift
-        return runtime.data_sources.add_sql(name="warehouse", connection_string=f"hive://revenue_cycle@{host}:{port}/default")
+        return runtime.data_sources.add_sql(name="warehouse", connection_string=f"hive://{thrift_user()}@{host}:{port}/default")
     if duckdb_path is None:
         # GX's native Postgres datasource; the URL carries no password (libpq reads PGPASSWORD)
         return runtime.data_sources.add_postgres(
