@@ -57,7 +57,9 @@ final as (
         ---------- numerics
         cast(stage_order as {{ dbt.type_int() }}) as stage_order,
         cast(phase_number as {{ dbt.type_int() }}) as phase_number,
-        cast({{ dividend(dbt.datediff('entered_at', 'exited_at', 'second')) }} / 86400.0 as {{ dbt.type_numeric() }}) as days_in_stage,
+        -- a duration of a multiple of 27 seconds ends in 5 in the 7th decimal: rounded the
+        -- same way on every engine only through numeric_from_double
+        {{ numeric_from_double(dividend(dbt.datediff('entered_at', 'exited_at', 'second')) ~ ' / 86400.0') }} as days_in_stage,
 
         ---------- booleans
         exited_at is null as is_still_in_stage,
