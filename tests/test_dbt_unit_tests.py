@@ -70,7 +70,8 @@ MUTATIONS = [
      r"\(24\.0\s*\*\s*\{\{\s*half_life_days\s*\}\}\)",
      "(12.0 * {{ half_life_days }})",
      ["int_attribution_touches_two_touches", "int_attribution_touches_three_touches"]),
-    ("intermediate/revenue/int_attribution_touches.sql",
+    # the marketing-touch rule, which int_attribution_touches reads from its macro
+    ("../macros/marketing_touches.sql",
      r"and\s+not\s+coalesce\(touchpoints\.is_internal,\s*false\)",
      "",
      ["int_attribution_touches_one_touch_takes_every_weight"]),

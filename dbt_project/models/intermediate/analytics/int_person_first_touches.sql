@@ -3,10 +3,9 @@
     brought the person in. The analyst marts group by it (conversion by channel, cost per
     stage by ad campaign), so it is computed here once.
 
-    A marketing touch is what attribution counts as one (int_attribution_touches): a touch
-    whose kind lies in a phase that marketing owns (seeds touch_kinds -> funnel_stages ->
-    phases), not a page view continued from our own site (int_touchpoints.is_internal, from
-    the seed channels), and with a person. Ties at the same instant go to the smallest touchpoint_id, so the choice is stable.
+    A marketing touch is what attribution counts as one (int_attribution_touches): the rule
+    is the macro marketing_touches. Ties at the same instant go to the smallest
+    touchpoint_id, so the choice is stable.
 #}
 
 with
@@ -31,18 +30,7 @@ phases as (
 
 marketing_touches as (
 
-    select
-        touchpoints.*,
-        touch_kinds.phase_number
-    from touchpoints
-    inner join touch_kinds
-        on touch_kinds.touch_kind = touchpoints.touch_kind
-    inner join phases
-        on phases.phase_number = touch_kinds.phase_number
-    where phases.owner = 'marketing'
-        -- internal navigation is not a marketing touch (seed channels, is_internal)
-        and not coalesce(touchpoints.is_internal, false)
-        and touchpoints.person_id is not null
+    {{ marketing_touches() }}
 
 ),
 

@@ -75,18 +75,7 @@ opportunity_persons as (
 
 marketing_touches as (
 
-    select
-        touchpoints.*,
-        touch_kinds.phase_number
-    from touchpoints
-    inner join touch_kinds
-        on touch_kinds.touch_kind = touchpoints.touch_kind
-    inner join phases
-        on phases.phase_number = touch_kinds.phase_number
-    where phases.owner = 'marketing'
-        -- internal navigation is not a marketing touch (seed channels, is_internal)
-        and not coalesce(touchpoints.is_internal, false)
-        and touchpoints.person_id is not null
+    {{ marketing_touches() }}
 
 ),
 
