@@ -55,8 +55,10 @@ generate: venv
 demo: venv
 	$(PY) -m orchestration.demo
 
+# two workers (pytest-xdist): whole groups of tests per worker, tests/conftest.py says which
+TEST_WORKERS ?= 2
 test: venv
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup --durations=15
 
 ui: prepare
 	$(VENV)/bin/dagster dev --host 127.0.0.1 --port 3000

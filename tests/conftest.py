@@ -28,11 +28,38 @@ def pytest_configure(config):
     os.environ["TRUTH_DIR"] = str(root / "truth")
     os.environ["DAGSTER_HOME"] = str(root / "dagster_home")
     (root / "dagster_home").mkdir()
+    if hasattr(config, "workerinput"):
+        return  # a pytest-xdist worker: the controller has prepared the manifest before starting it
 
     from orchestration.prepare import prepare
     from orchestration.settings import Settings
 
     prepare(Settings.from_env())
+
+
+# `make test` runs the suite on pytest-xdist workers with `--dist loadgroup`: a group runs
+# whole on one worker. Every module is a group (its module fixtures are built once), and the
+# modules that only read the session's materialized company share one (built once; a module
+# of another group that needs it, test_spark through postgres_company, builds its own copy).
+SHARED_COMPANY_GROUP = "materialized_company"
+SHARED_COMPANY_MODULES = ("test_audit_publish", "test_column_lineage", "test_documentation", "test_postgres")
+# Groups start in collection order: the longest first (minutes on a quiet 2-core machine),
+# so that the groups still running at the end are short ones.
+LONGEST_FIRST = ("test_spark", SHARED_COMPANY_GROUP, "test_spark_dbt", "test_operations", "test_bad_input",
+                 "test_spark_cluster")
+
+
+def pytest_collection_modifyitems(config, items):
+    def group(item) -> str:
+        module = item.module.__name__.rsplit(".", 1)[-1]
+        return SHARED_COMPANY_GROUP if module in SHARED_COMPANY_MODULES else module
+
+    for item in items:
+        if not item.get_closest_marker("xdist_group"):
+            item.add_marker(pytest.mark.xdist_group(group(item)))
+    rank = {name: position for position, name in enumerate(LONGEST_FIRST)}
+    # a stable sort: inside a group the tests keep their order
+    items.sort(key=lambda item: rank.get(item.get_closest_marker("xdist_group").args[0], len(rank)))
 
 
 def pytest_unconfigure(config):
