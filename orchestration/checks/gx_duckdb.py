@@ -27,6 +27,7 @@ Everything still executes as SQL in the warehouse; nothing is loaded into pandas
 from __future__ import annotations
 
 import functools
+import sys
 import weakref
 from importlib.metadata import version
 
@@ -46,11 +47,33 @@ def _sqlalchemy_is_supported(installed: str) -> bool:
     return (major, minor) < (2, 0) or (major, minor, patch) <= (2, 0, 44)
 
 
+def import_great_expectations() -> None:
+    """Import GX in this process. With pyspark installed, GX imports pyspark's Spark Connect
+    module, which takes a process whose __main__ has neither a spec nor a file (`python -c`,
+    a pytest-xdist worker) for pyspark's doctest runner and calls sys.exit(0) there when
+    Spark Connect's own dependencies (grpcio, ...) are missing, as they are here: such a
+    process is marked interactive (sys.ps1, the condition pyspark also checks) for the
+    time of the import only."""
+    if "great_expectations" in sys.modules:
+        return
+    main = sys.modules.get("__main__")
+    bare_main = (main is not None and getattr(main, "__spec__", None) is None
+                 and not hasattr(main, "__file__") and not hasattr(sys, "ps1"))
+    if bare_main:
+        sys.ps1 = ""
+    try:
+        import great_expectations  # noqa: F401
+    finally:
+        if bare_main:
+            del sys.ps1
+
+
 def install() -> None:
     """Apply the workarounds once per process (idempotent)."""
     global _installed
     if _installed:
         return
+    import_great_expectations()
     sqlalchemy_version = version("sqlalchemy")
     if not _sqlalchemy_is_supported(sqlalchemy_version):
         raise RuntimeError(
