@@ -239,8 +239,9 @@ def _table_resource(load: TableLoad):
         table_name=table.table,
         primary_key=list(table.primary_key),
         write_disposition="append" if load.first_load else {"disposition": "merge", "strategy": "delete-insert"},
-        # within one load the newest version of a key wins
-        columns={table.updated_at: {"dedup_sort": "desc"}},
+        # within one merge the newest version of a key wins (a first load, appended, has one
+        # version per key already; dlt warns of the hint on an append)
+        columns=None if load.first_load else {table.updated_at: {"dedup_sort": "desc"}},
     )
 
 
