@@ -10,7 +10,10 @@ parameter comes from, so no threshold or stage list is written in a suite:
 
 Parameters reach GX's own expectations as `{"$PARAMETER": "name"}`, and row queries
 (UnexpectedRowsExpectation) as `{param:name}`, rendered as a SQL literal before validation.
-Row queries are written in SQL that DuckDB and Postgres both run. Every suite runs as SQL
+Row queries are written in SQL that DuckDB, Postgres and Spark all run. "Rows missing from
+another relation" is a left join on a distinct subquery and `is null`, never `not in
+(subquery)`: Postgres runs the latter row by row once the subquery outgrows work_mem (hours
+at 10M touch events), and a null in the subquery would make the check unable to fail. Every suite runs as SQL
 inside the warehouse of the target: DuckDB through the compatibility layer (gx_duckdb), or
 Postgres through GX's own Postgres datasource; all suites of one Dagster step share one GX
 context and one connection, and their results are rendered as GX Data Docs.
