@@ -60,6 +60,10 @@ def spark_defaults(settings: Settings) -> dict[str, str]:
         # a standalone master's REST submission server would listen on a fixed port (6066),
         # which two clusters on one machine (tests, a benchmark) would both claim; unused here
         "spark.master.rest.enabled": "false",
+        # a Thrift client reading a big table (an analyst, the checksums of the benchmark):
+        # the server hands it over partition by partition instead of collecting the whole
+        # result in its driver first (4M rows of fct_touchpoints ran out of its 4 GB heap)
+        "spark.sql.thriftServer.incrementalCollect": "true",
     }
 
 
