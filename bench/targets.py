@@ -212,7 +212,10 @@ def run_target(target: str, landing: Path, truth: Path, work: Path, logs: Path) 
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     env = _env(WAREHOUSE_TARGET=target, WAREHOUSE_DIR=folder / "warehouse", LANDING_DIR=landing, TRUTH_DIR=truth,
-               DAGSTER_HOME=_dagster_home(folder / "dagster_home"), DBT_PROFILES_DIR=REPO)
+               DAGSTER_HOME=_dagster_home(folder / "dagster_home"), DBT_PROFILES_DIR=REPO,
+               # its own manifest and dbt run folders: not the project's target/ that a test
+               # session or `make ui` may be reading meanwhile
+               DBT_TARGET_PATH=folder / "dbt_target")
     out: dict = {"target": target, "log": str(logs / f"{target}.log"), "started_utc": time.strftime("%Y-%m-%d %H:%M", time.gmtime())}
     before = _live_children()
     try:

@@ -24,6 +24,7 @@ def prepare(settings: Settings | None = None) -> None:
             "--project-dir", str(settings.dbt_project_dir),
             "--profiles-dir", str(settings.dbt_profiles_dir),
             "--target", settings.dbt_target,
+            "--target-path", str(settings.dbt_target_dir),
         ]
     )
     if not result.success:

@@ -49,6 +49,9 @@ class Settings:
     spark_folder: Path | None = None
     dbt_project_dir: Path = REPO_ROOT
     dbt_profiles_dir: Path = REPO_ROOT
+    # dbt's target folder (the manifest the definitions load, one folder per dbt run);
+    # DBT_TARGET_PATH, which dbt and dagster-dbt read too, when not given
+    dbt_target_folder: Path | None = None
     expectations_dir: Path = REPO_ROOT / "expectations"
 
     @classmethod
@@ -86,6 +89,17 @@ class Settings:
         return self.dbt_target in SPARK_TARGETS
 
     @property
+    def dbt_target_dir(self) -> Path:
+        """dbt's target folder: the project's `target/` unless DBT_TARGET_PATH moves it (a
+        relative path is relative to the project, as for dbt). Processes that must not share
+        one manifest (the test sessions, the benchmark's runs) each point it elsewhere."""
+        if self.dbt_target_folder is not None:
+            return self.dbt_target_folder
+        value = os.environ.get("DBT_TARGET_PATH")
+        path = Path(value) if value else Path("target")
+        return path if path.is_absolute() else self.dbt_project_dir / path
+
+    @property
     def spark_dir(self) -> Path:
         """Spark's warehouse folder, metastore, configuration and the raw layer's parquet
         files (orchestration/spark/): beside the warehouse unless SPARK_DIR moves it."""
@@ -120,6 +134,7 @@ class Settings:
         os.environ["WAREHOUSE_DIR"] = str(self.warehouse_dir)
         os.environ["DBT_PROFILES_DIR"] = str(self.dbt_profiles_dir)
         os.environ["WAREHOUSE_TARGET"] = self.dbt_target
+        os.environ["DBT_TARGET_PATH"] = str(self.dbt_target_dir)
         if self.is_postgres:
             os.environ["PGHOST"] = self.postgres_host
             os.environ["PGPORT"] = str(self.postgres_port)

@@ -29,7 +29,12 @@ def pytest_configure(config):
     os.environ["DAGSTER_HOME"] = str(root / "dagster_home")
     (root / "dagster_home").mkdir()
     if hasattr(config, "workerinput"):
-        return  # a pytest-xdist worker: the controller has prepared the manifest before starting it
+        # a pytest-xdist worker: the controller has prepared the manifest before starting it,
+        # in the target folder that DBT_TARGET_PATH (inherited) names
+        return
+    # the session's own manifest and dbt run folders: a demo or benchmark running meanwhile
+    # re-parses the project's target/ (for another target, too)
+    os.environ["DBT_TARGET_PATH"] = str(root / "dbt_target")
 
     from orchestration.prepare import prepare
     from orchestration.settings import Settings
@@ -49,6 +54,7 @@ LONGEST_FIRST = ("test_spark", SHARED_COMPANY_GROUP, "test_spark_dbt", "test_ope
                  "test_spark_cluster")
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist's own hook reads the groups
 def pytest_collection_modifyitems(config, items):
     def group(item) -> str:
         module = item.module.__name__.rsplit(".", 1)[-1]
@@ -72,7 +78,7 @@ def pytest_unconfigure(config):
 def dbt_manifest():
     from orchestration.settings import Settings
 
-    return Settings.from_env().dbt_project_dir / "target" / "manifest.json"
+    return Settings.from_env().dbt_target_dir / "manifest.json"
 
 
 def make_settings(root: Path, landing: Path | None = None, ingest_engine: str = "duckdb",

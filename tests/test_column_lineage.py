@@ -17,7 +17,7 @@ def traced_company(materialized_company, dbt_manifest):
 
     settings, _, run_id = materialized_company
     # dagster-dbt compiles each run into target/<op>-<run id[:7]>-<uuid>
-    runs = [p for p in (settings.dbt_project_dir / "target").glob(f"*-{run_id[:7]}-*") if (p / "compiled").is_dir()]
+    runs = [p for p in settings.dbt_target_dir.glob(f"*-{run_id[:7]}-*") if (p / "compiled").is_dir()]
     assert len(runs) == 1, runs
     manifest = json.loads(dbt_manifest.read_text())
     with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:

@@ -57,7 +57,7 @@ def dbt(settings, name: str, *args: str) -> dict:
 
 
 def incremental_models(settings) -> list[str]:
-    manifest = json.loads((settings.dbt_project_dir / "target" / "manifest.json").read_text())
+    manifest = json.loads((settings.dbt_target_dir / "manifest.json").read_text())
     return sorted(
         f"{node['schema']}.{node['alias']}" for node in manifest["nodes"].values()
         if node["resource_type"] == "model" and node["config"]["materialized"] == "incremental"

@@ -54,6 +54,7 @@ def dbt_project(settings: Settings) -> DbtProject:
         project_dir=settings.dbt_project_dir,
         profiles_dir=settings.dbt_profiles_dir,
         target=settings.dbt_target,
+        target_path=settings.dbt_target_dir,
     )
 
 
