@@ -49,9 +49,6 @@ class Settings:
     spark_folder: Path | None = None
     dbt_project_dir: Path = REPO_ROOT
     dbt_profiles_dir: Path = REPO_ROOT
-    # dbt's target folder (the manifest the definitions load, one folder per dbt run);
-    # DBT_TARGET_PATH, which dbt and dagster-dbt read too, when not given
-    dbt_target_folder: Path | None = None
     expectations_dir: Path = REPO_ROOT / "expectations"
 
     @classmethod
@@ -93,8 +90,6 @@ class Settings:
         """dbt's target folder: the project's `target/` unless DBT_TARGET_PATH moves it (a
         relative path is relative to the project, as for dbt). Processes that must not share
         one manifest (the test sessions, the benchmark's runs) each point it elsewhere."""
-        if self.dbt_target_folder is not None:
-            return self.dbt_target_folder
         value = os.environ.get("DBT_TARGET_PATH")
         path = Path(value) if value else Path("target")
         return path if path.is_absolute() else self.dbt_project_dir / path
