@@ -41,15 +41,17 @@ def on_spark(materialized_company, spark_java, tmp_path_factory):
         settings.export_to_environment()
         with DagsterInstance.ephemeral() as instance:
             _, summary = materialize_all(build_definitions(settings), instance, log_level="WARNING")
-        # one local Thrift server for every read below
-        with thrift_server(settings), spark_connection(settings) as con:
-            read = {
-                "marts": checksums(con, "marts"),
-                "governance": checksums(con, "governance"),
-                "published_marts": checksums(con, "published_marts"),
-                "published_governance": checksums(con, "published_governance"),
-            }
-        yield duckdb_settings, settings, summary, read
+        # one local Thrift server for every read and publish of this module's tests (each
+        # use outside it would start and stop one of its own: 10-30 s each)
+        with thrift_server(settings):
+            with spark_connection(settings) as con:
+                read = {
+                    "marts": checksums(con, "marts"),
+                    "governance": checksums(con, "governance"),
+                    "published_marts": checksums(con, "published_marts"),
+                    "published_governance": checksums(con, "published_governance"),
+                }
+            yield duckdb_settings, settings, summary, read
 
 
 def test_the_spark_run_passes_every_check_and_publishes(on_spark):
