@@ -24,12 +24,19 @@ from bench.measure import run_measured
 
 REPO = Path(__file__).resolve().parent.parent
 
-_GX = """
+# GX's import, like duckdb's on the other side, is outside the validation time. Under
+# `python -c` GX cannot be imported plainly: pyspark (which GX imports) exits such a process
+# with code 0 (orchestration/checks/gx_duckdb.py, import_great_expectations)
+_GX_IMPORTS = """
 import json, sys, time
 from pathlib import Path
 t0 = time.perf_counter()
+from orchestration.checks.gx_duckdb import import_great_expectations
 from orchestration.checks.suites import run_suites, suite_files
-import great_expectations  # an import, like duckdb's on the other side: outside the validation time
+import_great_expectations()
+"""
+
+_GX = _GX_IMPORTS + """
 repo = Path(sys.argv[2])
 names = [s.name for s in suite_files(repo / "expectations")]
 docs = Path(sys.argv[4]) if len(sys.argv) > 4 else None
@@ -114,6 +121,9 @@ def _run(code: str, args: list[str]):
     with tempfile.TemporaryDirectory() as scratch:
         out = Path(scratch) / "figures.json"
         measurement = run_measured([sys.executable, "-c", code, args[0], args[1], str(out), *args[2:]], cwd=REPO)
+        if not out.exists():
+            raise RuntimeError(f"the measured script exited with code {measurement.returncode} without writing "
+                               f"its figures ({out.name}); its first lines:\n{code.strip()[:300]}")
         return measurement, json.loads(out.read_text())
 
 

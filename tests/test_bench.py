@@ -11,6 +11,7 @@ import sys
 import time
 
 import duckdb
+import pytest
 
 from bench import dbt_limit, ingest, limit, pipeline, report
 from bench.measure import run_measured
@@ -198,3 +199,16 @@ def test_checksums_ignore_row_order_count_duplicates_and_read_spark_text_back():
     as_values = relation_checksum(Connection([(dt.datetime(2026, 1, 1, 10), dt.date(2026, 1, 2), 1.5)], description), "t")
     assert as_text == as_values
     assert relation_checksum(Connection([("2026-01-01 10:00:01", "2026-01-02", "1.50")], description), "t") != as_values
+
+
+def test_the_gx_side_of_the_checks_benchmark_imports_gx_under_python_c_and_a_silent_exit_is_an_error():
+    """`bench.checks` times GX in a `python -c` process, where a plain GX import exits with
+    code 0 (pyspark's doctest exit): the script's imports must get through and write figures,
+    and a script that writes none must be an error naming it, not a missing-file traceback."""
+    from bench import checks
+
+    write = 'Path(sys.argv[3]).write_text(json.dumps({"gx": "great_expectations" in sys.modules}))'
+    _, figures = checks._run(checks._GX_IMPORTS + write, ["unused", "unused"])
+    assert figures == {"gx": True}
+    with pytest.raises(RuntimeError, match="exited with code 0 without writing its figures"):
+        checks._run("import sys; sys.exit(0)", ["unused", "unused"])
