@@ -4,7 +4,9 @@ changed files, schema drift and the landing-zone sensor."""
 from __future__ import annotations
 
 import csv
+import os
 import shutil
+import time
 from pathlib import Path
 
 import duckdb
@@ -332,3 +334,86 @@ def test_sensor_requests_only_the_affected_assets(tmp_path, dbt_manifest):
     later = tick(cursor)
     assert [r.asset_selection for r in later.run_requests] == [[AssetKey(["raw", "hubspot", "contact"])]]
     assert isinstance(later.run_requests[0], RunRequest)
+
+
+def _same_size_edit(path: Path, old: str, new: str) -> None:
+    """Change the file's bytes, keep its size and put its mtime back: only ctime moves."""
+    assert len(old) == len(new)
+    stat = path.stat()
+    time.sleep(0.02)  # a tick of the file system's clock later
+    path.write_text(path.read_text().replace(old, new))
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert (path.stat().st_size, path.stat().st_mtime_ns) == (stat.st_size, stat.st_mtime_ns)
+
+
+@pytest.mark.parametrize("engine", ["duckdb", "dlt"])
+def test_a_rerun_reads_only_files_whose_stat_moved_and_still_sees_a_same_size_change(
+    tmp_path, dbt_manifest, monkeypatch, engine
+):
+    """The checksum cache (orchestration/ingestion/ledger.py) spares re-reading unchanged
+    landing files, and a change that keeps size and mtime is still caught (by ctime)."""
+    from orchestration.ingestion import ledger
+
+    landing = tmp_path / "landing"
+    shutil.copytree(Path(__file__).parent / "fixtures" / "landing", landing)
+    settings = make_settings(tmp_path, landing, ingest_engine=engine)
+    lead = [AssetKey(["raw", "salesforce", "lead"])]
+    files = sorted((landing / "salesforce" / "lead").glob("*.csv"))
+    assert files
+    # the fixture files are seconds old, not racily new: trust their stat at once
+    monkeypatch.setattr(ledger, "RACY_NANOSECONDS", 0)
+    read = []
+    original = ledger.sha256_and_lines
+    monkeypatch.setattr(ledger, "sha256_and_lines", lambda path: read.append(path.name) or original(path))
+
+    ingest(settings, selection=lead)
+    assert sorted(read) == [f.name for f in files]
+    assert (settings.warehouse_dir / "landing_checksums" / "salesforce.json").exists()
+    before = table_checksums(settings.warehouse_path)["raw_salesforce.lead"]
+
+    read.clear()
+    again = ingest(settings, selection=lead)
+    assert read == []
+    assert metadata(again, "salesforce", "lead")["files_skipped_unchanged"] == len(files)
+
+    changed = landing / "salesforce" / "lead" / "2026-06-30.csv"
+    _same_size_edit(changed, "Acme", "Acmf")
+    result = ingest(settings, selection=lead)
+    assert read == [changed.name]
+    evaluation = check(result, "salesforce", "lead", FILES_ACCEPTED_CHECK)
+    assert not evaluation.passed
+    assert "salesforce/lead/2026-06-30.csv: changed after it was loaded" in str(evaluation.metadata["problems"].value)
+    assert table_checksums(settings.warehouse_path)["raw_salesforce.lead"] == before
+
+
+def test_a_file_changed_right_after_it_was_read_is_read_again(tmp_path):
+    """Within the file system clock's tick of the read, the stat cannot tell: no trust."""
+    from orchestration.ingestion.ledger import ChecksumCache, sha256_and_lines
+
+    path = tmp_path / "a.csv"
+    path.write_text("id\n1\n")
+    cache = ChecksumCache(tmp_path / "cache.json")
+    assert cache.checksum(path)[1:] == sha256_and_lines(path)
+    assert cache.checksum(path)[1:] == sha256_and_lines(path)
+    assert (cache.read_again, cache.reused) == (2, 0)
+    cache.save()
+    reloaded = ChecksumCache(tmp_path / "cache.json")
+    assert str(path.resolve()) in reloaded.entries
+
+
+def test_the_checksum_cache_forgets_files_that_are_gone_and_survives_a_corrupt_file(tmp_path, monkeypatch):
+    from orchestration.ingestion import ledger
+
+    monkeypatch.setattr(ledger, "RACY_NANOSECONDS", 0)
+    kept, gone = tmp_path / "kept.csv", tmp_path / "gone.csv"
+    kept.write_text("id\n1\n")
+    gone.write_text("id\n2\n")
+    cache = ledger.ChecksumCache(tmp_path / "cache.json")
+    cache.checksum(kept), cache.checksum(gone)
+    gone.unlink()
+    cache.save()
+    reloaded = ledger.ChecksumCache(tmp_path / "cache.json")
+    assert set(reloaded.entries) == {str(kept.resolve())}
+    assert reloaded.checksum(kept)[1:] == ledger.sha256_and_lines(kept) and reloaded.reused == 1
+    (tmp_path / "cache.json").write_text("{not json")
+    assert ledger.ChecksumCache(tmp_path / "cache.json").entries == {}

@@ -39,6 +39,7 @@ from dlt.destinations.exceptions import DatabaseUndefinedRelation
 from orchestration.ingestion.ledger import (
     LEDGER_TABLE,
     QUARANTINE_TABLE,
+    ChecksumCache,
     FilePlan,
     LandingFile,
     describe,
@@ -127,14 +128,14 @@ class TableLoad:
         return sorted({c for _, p in self.parsed for c in p.new_columns})
 
 
-def _prepare_table(settings: Settings, table: SourceTable, ledger) -> TableLoad:
+def _prepare_table(settings: Settings, table: SourceTable, ledger, checksums: ChecksumCache | None = None) -> TableLoad:
     import pyarrow as pa
 
     from orchestration.ingestion.parse import FileRejected, parse_file
 
     folder = settings.landing_dir / table.system / table.table
     paths = sorted(folder.glob(f"*.{table.ext}")) if folder.is_dir() else []
-    load = TableLoad(table, plan_files([describe(p, settings.landing_dir) for p in paths], ledger))
+    load = TableLoad(table, plan_files([describe(p, settings.landing_dir, checksums) for p in paths], ledger))
     batches = []
     for landing_file in load.plan.to_load:
         try:
@@ -475,15 +476,19 @@ def _load_with_dlt(context, dlt_resource, settings, system, selected, translator
     """The dlt path: Arrow tables into any dlt destination, in its fastest loader format."""
     pipeline = _system_pipeline(settings, system)
     ledger = read_ledger(pipeline)
+    checksums = ChecksumCache.of_system(settings.warehouse_dir, system)
     loads = []
     for table in selected:
-        load = _prepare_table(settings, table, ledger)
+        load = _prepare_table(settings, table, ledger, checksums)
         _drop_stale_versions(pipeline, load)
         context.log.info(
             f"{system}.{table.table}: {len(load.plan.to_load)} new file(s), "
             f"{load.rows_read} rows read, {load.rows_quarantined} quarantined"
         )
         loads.append(load)
+    checksums.save()
+    context.log.info(f"{system}: {checksums.read_again} landing file(s) read for their checksum, "
+                     f"{checksums.reused} known unchanged by their stat")
 
     @dlt.source(name=system, max_table_nesting=0)
     def runtime_source():

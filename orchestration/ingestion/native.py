@@ -25,6 +25,7 @@ import pyarrow as pa
 from orchestration.ingestion.ledger import (
     LEDGER_TABLE,
     QUARANTINE_TABLE,
+    ChecksumCache,
     FilePlan,
     LedgerEntry,
     describe,
@@ -150,6 +151,7 @@ def load_system(
     loads = []
     folders = {t.table: settings.landing_dir / t.system / t.table for t in tables}
     paths = {t.table: sorted(folders[t.table].glob(f"*.{t.ext}")) if folders[t.table].is_dir() else [] for t in tables}
+    checksums = ChecksumCache.of_system(settings.warehouse_dir, system)
     # Checksums and line counts run in a thread beside DuckDB (hashlib and file reads
     # release the GIL, DuckDB too): a new file is parsed while it is still being hashed.
     # one writer process at a time, whoever started the run (orchestration/warehouse_lock.py)
@@ -158,7 +160,7 @@ def load_system(
         con.execute(f"create schema if not exists {schema}").fetchall()
         ledger = read_ledger(con, schema)
         described = {
-            path: hasher.submit(describe, path, settings.landing_dir) for t in tables for path in paths[t.table]
+            path: hasher.submit(describe, path, settings.landing_dir, checksums) for t in tables for path in paths[t.table]
         }
         for table in tables:
             relative = {path: path.relative_to(settings.landing_dir).as_posix() for path in paths[table.table]}
@@ -219,6 +221,9 @@ def load_system(
             if exported:
                 log(f"{schema}: wrote {len(exported)} table(s) as parquet for Spark: "
                     + ", ".join(f"{t} ({n} rows)" for t, n in sorted(exported.items())))
+    checksums.save()
+    log(f"{schema}: {checksums.read_again} landing file(s) read for their checksum, "
+        f"{checksums.reused} known unchanged by their stat")
     return loads
 
 
