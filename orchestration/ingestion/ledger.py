@@ -85,7 +85,7 @@ CHECKSUM_CACHE_VERSION = 1
 
 
 def _fingerprint(stat: os.stat_result) -> list[int]:
-    # The kernel sets ctime on every change of the bytes and no tool can set it back
+    # The kernel sets ctime on every change of the bytes and no ordinary tool sets it back
     # (touch and utime set mtime only); with inode and size, the same fingerprint means
     # the bytes that were read.
     return [stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns]
