@@ -335,6 +335,11 @@ def test_sensor_requests_only_the_affected_assets(tmp_path, dbt_manifest):
     assert [r.asset_selection for r in later.run_requests] == [[AssetKey(["raw", "hubspot", "contact"])]]
     assert isinstance(later.run_requests[0], RunRequest)
 
+    # a rewrite that keeps the size and puts the mtime back wakes it too (ctime)
+    _same_size_edit(landing / "salesforce" / "lead" / "2026-06-30.csv", "Acme", "Acmf")
+    edited = tick(later.cursor)
+    assert [r.asset_selection for r in edited.run_requests] == [[AssetKey(["raw", "salesforce", "lead"])]]
+
 
 def _same_size_edit(path: Path, old: str, new: str) -> None:
     """Change the file's bytes, keep its size and put its mtime back: only ctime moves."""

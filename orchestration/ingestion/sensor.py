@@ -23,7 +23,8 @@ from orchestration.settings import Settings
 
 
 def landing_snapshot(settings: Settings) -> dict[str, list[int]]:
-    """relative path -> [size, mtime in ns] of every landing file of a known table."""
+    """relative path -> [size, mtime, ctime in ns] of every landing file of a known table
+    (ctime: a rewrite that keeps size and puts mtime back still moves it)."""
     snapshot: dict[str, list[int]] = {}
     for system, tables in tables_by_system().items():
         for table in tables:
@@ -32,7 +33,7 @@ def landing_snapshot(settings: Settings) -> dict[str, list[int]]:
                 continue
             for path in folder.glob(f"*.{table.ext}"):
                 stat = path.stat()
-                snapshot[f"{system}/{table.table}/{path.name}"] = [stat.st_size, stat.st_mtime_ns]
+                snapshot[f"{system}/{table.table}/{path.name}"] = [stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns]
     return snapshot
 
 
