@@ -212,3 +212,13 @@ def test_the_gx_side_of_the_checks_benchmark_imports_gx_under_python_c_and_a_sil
     assert figures == {"gx": True}
     with pytest.raises(RuntimeError, match="exited with code 0 without writing its figures"):
         checks._run("import sys; sys.exit(0)", ["unused", "unused"])
+
+
+def test_the_event_log_benchmark_stores_every_event_through_both_classes(capsys):
+    from bench import event_log
+
+    figures = event_log.main(["--events", "20", "--runs", "1"])
+    assert figures["dagster"]["class"] == "SqliteEventLogStorage"
+    assert figures["project"]["class"] == "ReusedConnectionSqliteEventLogStorage"
+    assert all(f["median_ms_per_event"] > 0 for f in figures.values())
+    assert "ms per event" in capsys.readouterr().out

@@ -168,3 +168,31 @@ def test_without_dagster_home_or_base_dir_the_error_names_both(monkeypatch):
     monkeypatch.delenv("DAGSTER_HOME", raising=False)
     with pytest.raises(ValueError, match="DAGSTER_HOME is not set.*base_dir"):
         ReusedConnectionSqliteEventLogStorage()
+
+
+def test_a_watched_run_sees_each_event_as_it_is_stored(home):
+    """The webserver follows a running run by watching its database file (watchdog): every
+    write must reach the file itself, not only SQLite's write-ahead log."""
+    import threading
+
+    storage = ReusedConnectionSqliteEventLogStorage()
+    watcher = SqliteEventLogStorage(str(home / "history" / "runs"))  # the webserver's side
+    try:
+        run_id = str(uuid.uuid4())
+        storage.store_event(_materialization(run_id, "first"))
+        seen, arrived = [], threading.Event()
+
+        def callback(entry, cursor):
+            seen.append(entry.dagster_event.asset_key)
+            arrived.set()
+
+        watcher.watch(run_id, None, callback)
+        time.sleep(0.5)  # the observer thread is watching
+        for name in ("second", "third"):
+            arrived.clear()
+            storage.store_event(_materialization(run_id, name))
+            assert arrived.wait(10), f"the watcher did not see {name!r}: {seen}"
+        assert seen[-1] == AssetKey("third")
+    finally:
+        watcher.dispose()
+        storage.dispose()
