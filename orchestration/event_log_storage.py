@@ -17,8 +17,11 @@ live): ~2.2 ms per event (300 materializations stored in a row, median of 3 proc
 6.3-6.9 ms with Dagster's class, 2.2 ms with this one).
 Everything else, the files, the schema, what is written, the cross-run index, is
 Dagster's: a home written by either class is read by the other, and `dagster dev` shows
-it the same. `dagster_home/dagster.yaml` selects it; a deployment on Dagster's Postgres
-storage (`storage: postgres:`) does not use it at all.
+it the same. `dagster_home/dagster.yaml` selects it through `RevenueCycleInstance`, whose
+default storage is Dagster's SQLite storage in the instance's own folder with this event
+log in it (an `event_log_storage:` entry could not know that folder: an instance loaded
+from another folder than $DAGSTER_HOME would have written its events there). A
+deployment that configures `storage:` (Postgres, say) uses what it configures.
 """
 
 from __future__ import annotations
@@ -29,12 +32,23 @@ from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from dagster import Field, StringSource
+import yaml
+from dagster import DagsterInstance
+from dagster._core.instance.ref import InstanceRef
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import (
     INDEX_SHARD_NAME,
     SQLITE_BUSY_TIMEOUT_SECONDS,
     SqliteEventLogStorage,
 )
+from dagster._core.storage.runs.sqlite.sqlite_run_storage import SqliteRunStorage
+from dagster._core.storage.schedules.sqlite.sqlite_schedule_storage import SqliteScheduleStorage
+from dagster._core.storage.sqlite_storage import (
+    DagsterSqliteStorage,
+    _event_logs_directory,
+    _runs_directory,
+    _schedule_directory,
+)
+from dagster._serdes import ConfigurableClassData
 from sqlalchemy import create_engine
 from sqlalchemy.engine import Connection, Engine
 
@@ -44,33 +58,18 @@ from sqlalchemy.engine import Connection, Engine
 OPEN_RUN_DATABASES = 4
 
 
-def default_base_dir() -> str:
-    """Where Dagster's default storage keeps the event logs: $DAGSTER_HOME/history/runs."""
-    home = os.environ.get("DAGSTER_HOME")
-    if not home:
-        raise ValueError(
-            "orchestration.event_log_storage: DAGSTER_HOME is not set and dagster.yaml gives no "
-            "event_log_storage base_dir"
-        )
-    return os.path.join(home, "history", "runs")
-
-
 class ReusedConnectionSqliteEventLogStorage(SqliteEventLogStorage):
     """`SqliteEventLogStorage` that reuses one engine (and its pooled connection) per database."""
 
-    def __init__(self, base_dir: str | None = None, inst_data=None):
+    def __init__(self, base_dir: str, inst_data=None):
         self._engines: OrderedDict[str, Engine] = OrderedDict()
         self._engines_pid = os.getpid()
         self._engines_lock = threading.Lock()
-        super().__init__(base_dir or default_base_dir(), inst_data=inst_data)
-
-    @classmethod
-    def config_type(cls):
-        return {"base_dir": Field(StringSource, is_required=False)}
+        super().__init__(base_dir, inst_data=inst_data)
 
     @classmethod
     def from_config_value(cls, inst_data, config_value):
-        return cls(base_dir=config_value.get("base_dir"), inst_data=inst_data)
+        return cls(inst_data=inst_data, **config_value)
 
     def _engine(self, shard: str) -> Engine:
         with self._engines_lock:
@@ -129,3 +128,39 @@ class ReusedConnectionSqliteEventLogStorage(SqliteEventLogStorage):
     def dispose(self) -> None:
         super().dispose()
         self.close_connections()
+
+
+class ReusedConnectionSqliteStorage(DagsterSqliteStorage):
+    """Dagster's SQLite storage (runs, event logs, schedules under one folder) with the
+    event log above."""
+
+    def __init__(self, base_dir: str, inst_data: ConfigurableClassData | None = None):
+        # DagsterSqliteStorage.__init__ with the event log swapped
+        self.base_dir = base_dir
+        self._run_storage = SqliteRunStorage.from_local(_runs_directory(base_dir))
+        self._event_log_storage = ReusedConnectionSqliteEventLogStorage(_event_logs_directory(base_dir))
+        self._schedule_storage = SqliteScheduleStorage.from_local(_schedule_directory(base_dir))
+        self._inst_data = inst_data
+        super(DagsterSqliteStorage, self).__init__()
+
+    @classmethod
+    def from_config_value(cls, inst_data, config_value):
+        return cls.from_local(inst_data=inst_data, **config_value)
+
+
+class RevenueCycleInstance(DagsterInstance):
+    """The Dagster instance of `dagster_home/dagster.yaml`: Dagster's own, whose default
+    storage (no `storage:` in the YAML) is ReusedConnectionSqliteStorage in the instance's
+    folder."""
+
+    @classmethod
+    def config_schema(cls):
+        return {}
+
+    @staticmethod
+    def config_defaults(base_dir: str):
+        defaults = dict(InstanceRef.config_defaults(base_dir))
+        defaults["storage"] = ConfigurableClassData(
+            __name__, ReusedConnectionSqliteStorage.__name__, yaml.dump({"base_dir": base_dir}, default_flow_style=False)
+        )
+        return defaults

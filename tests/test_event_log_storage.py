@@ -95,7 +95,7 @@ def test_the_project_instance_stores_a_run_that_dagsters_own_storage_reads_back(
 
 
 def test_one_engine_per_database_however_many_events(home, created_engines):
-    storage = ReusedConnectionSqliteEventLogStorage()
+    storage = ReusedConnectionSqliteEventLogStorage(str(home / "history" / "runs"))
     try:
         run_id = str(uuid.uuid4())
         for i in range(50):
@@ -109,7 +109,7 @@ def test_one_engine_per_database_however_many_events(home, created_engines):
 
 
 def test_a_long_lived_process_keeps_few_run_databases_open(home, created_engines):
-    storage = ReusedConnectionSqliteEventLogStorage()
+    storage = ReusedConnectionSqliteEventLogStorage(str(home / "history" / "runs"))
     try:
         runs = [str(uuid.uuid4()) for _ in range(OPEN_RUN_DATABASES + 3)]
         for run_id in runs:
@@ -124,7 +124,7 @@ def test_a_long_lived_process_keeps_few_run_databases_open(home, created_engines
 
 
 def test_after_a_wipe_events_go_to_new_files_not_to_the_deleted_ones(home):
-    storage = ReusedConnectionSqliteEventLogStorage()
+    storage = ReusedConnectionSqliteEventLogStorage(str(home / "history" / "runs"))
     try:
         run_id = str(uuid.uuid4())
         storage.store_event(_materialization(run_id, "a"))
@@ -147,7 +147,7 @@ def _store_in_child(storage: ReusedConnectionSqliteEventLogStorage, run_id: str)
 
 
 def test_a_forked_child_opens_its_own_connections(home):
-    storage = ReusedConnectionSqliteEventLogStorage()
+    storage = ReusedConnectionSqliteEventLogStorage(str(home / "history" / "runs"))
     try:
         run_id = str(uuid.uuid4())
         storage.store_event(_materialization(run_id, "from_parent"))
@@ -164,10 +164,25 @@ def test_a_forked_child_opens_its_own_connections(home):
         storage.dispose()
 
 
-def test_without_dagster_home_or_base_dir_the_error_names_both(monkeypatch):
-    monkeypatch.delenv("DAGSTER_HOME", raising=False)
-    with pytest.raises(ValueError, match="DAGSTER_HOME is not set.*base_dir"):
-        ReusedConnectionSqliteEventLogStorage()
+def test_an_instance_loaded_from_another_folder_keeps_its_events_there(home, tmp_path):
+    """The storage's folder is the instance's own, not $DAGSTER_HOME's: an instance loaded
+    from a folder (as the webserver's -d, or DagsterInstance.from_config) writes and reads
+    there."""
+    other = tmp_path / "other_home"
+    other.mkdir()
+    shutil.copy(REPO_ROOT / "dagster_home" / "dagster.yaml", other / "dagster.yaml")
+    with DagsterInstance.from_config(str(other)) as instance:
+        assert isinstance(instance.event_log_storage, ReusedConnectionSqliteEventLogStorage)
+        result = materialize([_counted, _counted_is_one], instance=instance)
+    assert result.success
+    assert (other / "history" / "runs" / f"{result.run_id}.db").exists()
+    assert not (home / "history").exists()
+    theirs = SqliteEventLogStorage(str(other / "history" / "runs"))
+    try:
+        latest = theirs.get_latest_materialization_events([AssetKey("_counted")])[AssetKey("_counted")]
+        assert latest is not None and latest.run_id == result.run_id
+    finally:
+        theirs.dispose()
 
 
 def test_a_watched_run_sees_each_event_as_it_is_stored(home):
@@ -175,7 +190,7 @@ def test_a_watched_run_sees_each_event_as_it_is_stored(home):
     write must reach the file itself, not only SQLite's write-ahead log."""
     import threading
 
-    storage = ReusedConnectionSqliteEventLogStorage()
+    storage = ReusedConnectionSqliteEventLogStorage(str(home / "history" / "runs"))
     watcher = SqliteEventLogStorage(str(home / "history" / "runs"))  # the webserver's side
     try:
         run_id = str(uuid.uuid4())
