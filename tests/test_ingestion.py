@@ -4,6 +4,7 @@ changed files, schema drift and the landing-zone sensor."""
 from __future__ import annotations
 
 import csv
+import json
 import os
 import shutil
 import time
@@ -422,3 +423,8 @@ def test_the_checksum_cache_forgets_files_that_are_gone_and_survives_a_corrupt_f
     assert reloaded.checksum(kept)[1:] == ledger.sha256_and_lines(kept) and reloaded.reused == 1
     (tmp_path / "cache.json").write_text("{not json")
     assert ledger.ChecksumCache(tmp_path / "cache.json").entries == {}
+    # an entry without its fields is a miss, not a crash
+    (tmp_path / "cache.json").write_text(json.dumps({"version": ledger.CHECKSUM_CACHE_VERSION,
+                                                     "files": {str(kept.resolve()): {"sha256": "x"}}}))
+    damaged = ledger.ChecksumCache(tmp_path / "cache.json")
+    assert damaged.checksum(kept)[1:] == ledger.sha256_and_lines(kept) and damaged.read_again == 1

@@ -82,6 +82,7 @@ def describe(path: Path, landing_dir: Path, cache: ChecksumCache | None = None) 
 # clean" rule).
 RACY_NANOSECONDS = 2_000_000_000
 CHECKSUM_CACHE_VERSION = 1
+_ENTRY_KEYS = {"stat", "read_at_ns", "sha256", "lines"}
 
 
 def _fingerprint(stat: os.stat_result) -> list[int]:
@@ -94,7 +95,8 @@ def _fingerprint(stat: os.stat_result) -> list[int]:
 class ChecksumCache:
     """Checksum and line count of each landing file already read, keyed by absolute path
     and trusted while the file's stat (device, inode, size, mtime, ctime) is as it was when
-    its bytes were read. Only a cache: a missing or unreadable file reads every file again."""
+    its bytes were read. Only a cache: a missing or unreadable cache file (or entry) reads
+    the landing files again."""
 
     def __init__(self, path: Path | None):
         self.path = path
@@ -105,8 +107,11 @@ class ChecksumCache:
             try:
                 stored = json.loads(path.read_text())
                 if stored.get("version") == CHECKSUM_CACHE_VERSION:
-                    self.entries = stored["files"]
-            except (OSError, ValueError, KeyError, AttributeError):
+                    self.entries = {
+                        key: entry for key, entry in stored["files"].items()
+                        if isinstance(entry, dict) and set(entry) == _ENTRY_KEYS
+                    }
+            except (OSError, ValueError, KeyError, AttributeError, TypeError):
                 self.entries = {}
 
     def checksum(self, path: Path) -> tuple[int, str, int]:
