@@ -53,6 +53,11 @@ def created_engines(monkeypatch) -> list[str]:
     return created
 
 
+def _storage(home: Path) -> ReusedConnectionSqliteEventLogStorage:
+    """The event log in the folder Dagster's default storage uses for `home`."""
+    return ReusedConnectionSqliteEventLogStorage(str(home / "history" / "runs"))
+
+
 def _materialization(run_id: str, name: str) -> EventLogEntry:
     event = DagsterEvent(
         event_type_value=DagsterEventType.ASSET_MATERIALIZATION.value,
@@ -95,7 +100,7 @@ def test_the_project_instance_stores_a_run_that_dagsters_own_storage_reads_back(
 
 
 def test_one_engine_per_database_however_many_events(home, created_engines):
-    storage = ReusedConnectionSqliteEventLogStorage(str(home / "history" / "runs"))
+    storage = _storage(home)
     try:
         run_id = str(uuid.uuid4())
         for i in range(50):
@@ -109,7 +114,7 @@ def test_one_engine_per_database_however_many_events(home, created_engines):
 
 
 def test_a_long_lived_process_keeps_few_run_databases_open(home, created_engines):
-    storage = ReusedConnectionSqliteEventLogStorage(str(home / "history" / "runs"))
+    storage = _storage(home)
     try:
         runs = [str(uuid.uuid4()) for _ in range(OPEN_RUN_DATABASES + 3)]
         for run_id in runs:
@@ -124,7 +129,7 @@ def test_a_long_lived_process_keeps_few_run_databases_open(home, created_engines
 
 
 def test_after_a_wipe_events_go_to_new_files_not_to_the_deleted_ones(home):
-    storage = ReusedConnectionSqliteEventLogStorage(str(home / "history" / "runs"))
+    storage = _storage(home)
     try:
         run_id = str(uuid.uuid4())
         storage.store_event(_materialization(run_id, "a"))
@@ -147,7 +152,7 @@ def _store_in_child(storage: ReusedConnectionSqliteEventLogStorage, run_id: str)
 
 
 def test_a_forked_child_opens_its_own_connections(home):
-    storage = ReusedConnectionSqliteEventLogStorage(str(home / "history" / "runs"))
+    storage = _storage(home)
     try:
         run_id = str(uuid.uuid4())
         storage.store_event(_materialization(run_id, "from_parent"))
@@ -190,7 +195,7 @@ def test_a_watched_run_sees_each_event_as_it_is_stored(home):
     write must reach the file itself, not only SQLite's write-ahead log."""
     import threading
 
-    storage = ReusedConnectionSqliteEventLogStorage(str(home / "history" / "runs"))
+    storage = _storage(home)
     watcher = SqliteEventLogStorage(str(home / "history" / "runs"))  # the webserver's side
     try:
         run_id = str(uuid.uuid4())

@@ -128,7 +128,7 @@ class TableLoad:
         return sorted({c for _, p in self.parsed for c in p.new_columns})
 
 
-def _prepare_table(settings: Settings, table: SourceTable, ledger, checksums: ChecksumCache | None = None) -> TableLoad:
+def _prepare_table(settings: Settings, table: SourceTable, ledger, checksums: ChecksumCache) -> TableLoad:
     import pyarrow as pa
 
     from orchestration.ingestion.parse import FileRejected, parse_file
@@ -487,8 +487,7 @@ def _load_with_dlt(context, dlt_resource, settings, system, selected, translator
         )
         loads.append(load)
     checksums.save()
-    context.log.info(f"{system}: {checksums.read_again} landing file(s) read for their checksum, "
-                     f"{checksums.reused} known unchanged by their stat")
+    context.log.info(f"{system}: {checksums.summary()}")
 
     @dlt.source(name=system, max_table_nesting=0)
     def runtime_source():

@@ -62,11 +62,8 @@ def sha256_and_lines(path: Path) -> tuple[str, int]:
     return digest.hexdigest(), lines + (0 if last == b"\n" else 1)
 
 
-def describe(path: Path, landing_dir: Path, cache: ChecksumCache | None = None) -> LandingFile:
-    if cache is not None:
-        size_bytes, sha256, line_count = cache.checksum(path)
-    else:
-        (sha256, line_count), size_bytes = sha256_and_lines(path), path.stat().st_size
+def describe(path: Path, landing_dir: Path, checksums: ChecksumCache) -> LandingFile:
+    size_bytes, sha256, line_count = checksums.checksum(path)
     return LandingFile(
         path=path,
         relative_path=path.relative_to(landing_dir).as_posix(),
@@ -141,6 +138,10 @@ class ChecksumCache:
     def of_system(cls, warehouse_dir: Path, system: str) -> ChecksumCache:
         """The cache of one source system's landing files, beside the warehouse."""
         return cls(warehouse_dir / "landing_checksums" / f"{system}.json")
+
+    def summary(self) -> str:
+        return (f"{self.read_again} landing file(s) read for their checksum, "
+                f"{self.reused} known unchanged by their stat")
 
     def save(self) -> None:
         """Write the cache (atomically), without the files that are gone."""

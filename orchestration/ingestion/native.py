@@ -222,8 +222,7 @@ def load_system(
                 log(f"{schema}: wrote {len(exported)} table(s) as parquet for Spark: "
                     + ", ".join(f"{t} ({n} rows)" for t, n in sorted(exported.items())))
     checksums.save()
-    log(f"{schema}: {checksums.read_again} landing file(s) read for their checksum, "
-        f"{checksums.reused} known unchanged by their stat")
+    log(f"{schema}: {checksums.summary()}")
     return loads
 
 
