@@ -133,3 +133,43 @@ def test_a_failing_row_query_reports_its_count_and_rows(warehouse):
     assert not result.success
     assert result.result["observed_value"] == 3
     assert len(sent) == 2, sent  # the count, then the sample of offending rows
+
+
+def test_each_schema_is_reflected_once_with_the_metadata_gx_reflects_per_table(warehouse):
+    """GX reflects a table's columns and primary key with two catalog queries per table; the
+    layer reflects a whole schema with two, and gives every table the same metadata."""
+    gx_duckdb.install()
+    import great_expectations as gx
+    import sqlalchemy as sa
+    from great_expectations.expectations.metrics.table_metrics import table_column_types
+
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("create table marts.keyed (id integer primary key, amount decimal(12, 2) not null, note varchar)")
+        con.execute("create view marts.v as select id, v from marts.t")
+    ctx = gx.get_context(mode="ephemeral")
+    ds = ctx.data_sources.add_sql(name="w", connection_string=f"duckdb:///{warehouse}")
+    engine = ds.get_execution_engine()
+    layer = table_column_types.get_sqlalchemy_column_metadata
+    gx_own = layer.__wrapped__
+
+    def described(metadata):
+        return [{**column, "type": repr(column["type"])} for column in metadata]
+
+    sent: list[str] = []
+
+    def record(conn, cursor, statement, *rest):
+        sent.append(statement)
+
+    sa.event.listen(engine.engine, "before_cursor_execute", record)
+    try:
+        reflected = {t: described(layer(engine, sa.quoted_name(t, None), "marts")) for t in ("t", "keyed", "v")}
+    finally:
+        sa.event.remove(engine.engine, "before_cursor_execute", record)
+    catalog_queries = [s for s in sent if "pg_catalog" in s]
+    expected = {t: described(gx_own(engine, sa.quoted_name(t, None), "marts")) for t in ("t", "keyed", "v")}
+    assert reflected == expected
+    assert [c["name"] for c in reflected["keyed"]] == ["id", "amount", "note"]
+    assert [c["nullable"] for c in reflected["keyed"]] == [False, False, True]
+    assert reflected["keyed"][1]["type"] == "NUMERIC(precision=12, scale=2)"
+    assert len(catalog_queries) <= 4, catalog_queries  # one schema: not two per table (six)
+    ds.get_engine().dispose()

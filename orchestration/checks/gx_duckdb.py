@@ -18,8 +18,10 @@ its rows and a sample of them, and GX runs the whole row query once for each. On
 10M-touch-event company that made the suites 3.8x the same checks hand-written. Fix: on
 DuckDB both metrics are computed together, once per expectation: the count, and only when
 it is not zero the sample (`_single_pass_unexpected_rows`); a clean check costs one query.
-Likewise GX reflects a table's columns (two catalog queries) for every suite that guards
-it; on DuckDB the layer keeps them per connection (`_reflect_each_table_once`).
+Likewise GX reflects a table's columns and primary key (two catalog queries through
+SQLAlchemy's Postgres reflection, ~80 ms per table on DuckDB's pg_catalog) for every suite
+that guards it; on DuckDB the layer reflects each schema once, every table of it in the same
+two queries, and keeps the result per connection (`_reflect_each_schema_once`).
 
 Everything still executes as SQL in the warehouse; nothing is loaded into pandas.
 """
@@ -86,28 +88,48 @@ def install() -> None:
     if "duckdb" not in [str(getattr(d, "value", d)) for d in dialects]:
         engine._PERSISTED_CONNECTION_DIALECTS = (*dialects, _DialectName("duckdb"))
     _single_pass_unexpected_rows()
-    _reflect_each_table_once()
+    _reflect_each_schema_once()
     _installed = True
 
 
-# per execution engine: (table, schema) -> column metadata; an engine lives for one run of suites
+# per execution engine: schema -> {table: column metadata}; an engine lives for one run of suites
 _columns: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
-def _reflect_each_table_once() -> None:
+def _schema_column_metadata(execution_engine, schema_name: str) -> dict[str, list]:
+    """Every table and view of a schema, reflected in one columns query and one primary-key
+    query, in the form GX builds for one table (its own `_build_column_metadata_result`)."""
+    from great_expectations.expectations.metrics import util
+    from sqlalchemy.engine.reflection import ObjectKind
+
+    inspector = execution_engine.get_inspector()
+    columns = inspector.get_multi_columns(schema=schema_name, kind=ObjectKind.ANY)
+    keys = inspector.get_multi_pk_constraint(schema=schema_name, kind=ObjectKind.ANY)
+    return {
+        table: util._build_column_metadata_result(
+            table_columns,
+            set((keys.get((schema, table)) or {}).get("constrained_columns", [])),
+            execution_engine,
+        )
+        for (schema, table), table_columns in columns.items()
+    }
+
+
+def _reflect_each_schema_once() -> None:
     from great_expectations.expectations.metrics.table_metrics import table_column_types
 
     original = table_column_types.get_sqlalchemy_column_metadata
 
     @functools.wraps(original)
     def cached(execution_engine, table_selectable, schema_name=None):
-        if execution_engine.dialect_name != "duckdb":
+        if execution_engine.dialect_name != "duckdb" or schema_name is None or not isinstance(table_selectable, str):
             return original(execution_engine, table_selectable, schema_name)
         known = _columns.setdefault(execution_engine, {})
-        key = (str(table_selectable), schema_name)
-        if key not in known:
-            known[key] = original(execution_engine, table_selectable, schema_name)
-        return known[key]
+        if schema_name not in known:
+            known[schema_name] = _schema_column_metadata(execution_engine, schema_name)
+        table = known[schema_name].get(str(table_selectable))
+        # a table created after the schema was reflected, or one the catalog spells differently
+        return table if table is not None else original(execution_engine, table_selectable, schema_name)
 
     table_column_types.get_sqlalchemy_column_metadata = cached
 
