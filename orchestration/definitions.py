@@ -1,6 +1,6 @@
 """The Dagster code location of the revenue-cycle warehouse: everything is assembled here.
 
-    landing files --(dlt)--> raw --(dbt)--> staging --> intermediate --> marts
+    landing files --(DuckDB's readers, or dlt)--> raw --(dbt)--> staging --> intermediate --> marts
         --(GX suites, blocking)--> published (the analysts' copy, swapped in atomically)
 
 Operations (orchestration/schedules.py): a daily schedule and a weekly full refresh over
@@ -20,23 +20,22 @@ import sys
 from pathlib import Path
 
 # Loading the code location (every `dagster` process and every run's worker does) imports
-# dagster, dagster-dbt with all of dbt-core, and dlt: about a million objects that live as long
-# as the process. With the cyclic collector on, Python walks them over and over while they are
-# created (about 0.8 s of a 2.7 s load), and once more at interpreter exit (about 1 s). None of
-# them is garbage, so the collector is paused while they are created and they are frozen out of
-# its sight once `defs` stands (gc.freeze, as CPython's docs suggest for long-lived startup
-# state); the collector then runs as usual for everything made afterwards. Measured by
+# dagster and dagster-dbt with all of dbt-core (dlt only when its engine runs): about a million
+# objects that live as long as the process. With the cyclic collector on, Python walks them over
+# and over while they are created (about 0.8 s of a 2.7 s load), and once more at interpreter
+# exit (about 1 s). None of them is garbage, so the collector is paused while they are created
+# and they are frozen out of its sight once `defs` stands (gc.freeze, as CPython's docs suggest
+# for long-lived startup state); the collector then runs as usual for everything made afterwards. Measured by
 # `make bench` (stage `definitions`).
 _COLLECTING = gc.isenabled()
 gc.disable()
 
 from dagster import AssetSpec, Definitions, in_process_executor, map_asset_specs
 from dagster_dbt import DbtCliResource
-from dagster_dlt import DagsterDltResource
 
 from orchestration.checks.assets import build_suite_checks, suite_check_keys
 from orchestration.dbt.assets import build_dbt_assets, dbt_project
-from orchestration.ingestion.assets import build_ingestion_assets
+from orchestration.ingestion.assets import DLT_RESOURCE, build_ingestion_assets, dlt_resource
 from orchestration.ingestion.sensor import build_landing_sensor
 from orchestration.publish.assets import build_publish_assets
 from orchestration.schedules import JOBS, SCHEDULES, daily_refresh_job, with_freshness_policies
@@ -74,7 +73,7 @@ def build_definitions(settings: Settings | None = None) -> Definitions:
                 # the dbt of this environment, whether or not it is on PATH
                 dbt_executable=str(Path(sys.executable).parent / "dbt"),
             ),
-            "dlt_resource": DagsterDltResource(),
+            DLT_RESOURCE: dlt_resource(),
         },
         # DuckDB allows one writer process per file: steps of a run execute one by one.
         executor=in_process_executor,

@@ -21,8 +21,6 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from dlt.destinations.exceptions import DatabaseUndefinedRelation
-
 LEDGER_TABLE = "_ingest_ledger"
 QUARANTINE_TABLE = "_quarantine"
 
@@ -168,22 +166,3 @@ def plan_files(files: list[LandingFile], ledger: dict[str, LedgerEntry]) -> File
         else:
             plan.changed.append((landing_file, entry.sha256))
     return plan
-
-
-def read_ledger(pipeline) -> dict[str, LedgerEntry]:
-    """The ledger as the destination holds it (empty before the first load)."""
-    try:
-        with pipeline.sql_client() as client:
-            if not client.has_dataset():
-                return {}
-            table = client.make_qualified_table_name(LEDGER_TABLE)
-            rows = client.execute_sql(
-                f"select relative_path, sha256, status, loaded_at from {table} order by loaded_at"
-            )
-    except DatabaseUndefinedRelation:  # nothing was loaded yet
-        return {}
-    ledger: dict[str, LedgerEntry] = {}
-    for relative_path, sha256, status, _ in rows or []:
-        # the latest entry per file wins (a rejected file may be loaded later)
-        ledger[relative_path] = LedgerEntry(sha256=sha256, status=status)
-    return ledger
