@@ -53,15 +53,15 @@ def raw_asset_key(system: str, table: str) -> AssetKey:
     return AssetKey(["raw", system, table])
 
 
-def raw_asset_spec(system: str, table: str, warehouse_kind: str) -> AssetSpec:
-    """What the UI shows of a raw table: key, group and owner per source system, kinds,
-    storage and what the asset holds. The dlt engine's translator maps dlt's resources
-    onto these same specs."""
+def raw_asset_spec(system: str, table: str, warehouse_kind: str, engine: str) -> AssetSpec:
+    """What the UI shows of a raw table: key, group and owner per source system, kinds (the
+    warehouse, and dlt where the dlt engine loads it), storage and what the asset holds. The
+    dlt engine's translator maps dlt's resources onto these same specs."""
     return AssetSpec(
         key=raw_asset_key(system, table),
         group_name=system,
         owners=[SYSTEM_OWNERS[system]],
-        kinds={"dlt", warehouse_kind},
+        kinds={warehouse_kind, "dlt"} if engine == "dlt" else {warehouse_kind},
         metadata={"dagster/table_name": f"raw_{system}.{table}", "dagster/storage_kind": warehouse_kind},
         description=(
             f"Raw `{table}` from the {SYSTEM_DESCRIPTIONS[system]}: the landing files "
@@ -235,7 +235,7 @@ def _checks(load: TableLoad, key: AssetKey) -> list[AssetCheckResult]:
 
 
 def _system_assets(settings: Settings, system: str, tables: Sequence[SourceTable]) -> AssetsDefinition:
-    specs = [raw_asset_spec(t.system, t.table, settings.dbt_target) for t in tables]
+    specs = [raw_asset_spec(t.system, t.table, settings.dbt_target, settings.ingest_engine) for t in tables]
     check_specs = [
         spec
         for t in tables

@@ -45,7 +45,7 @@ class RawLayerTranslator(DagsterDltTranslator):
     def get_asset_spec(self, data: DltResourceTranslatorData) -> AssetSpec:
         # the same spec the code location shows, whichever engine built the asset
         system, table = data.resource.name.split("__", 1)
-        return raw_asset_spec(system, table, self.warehouse_kind)
+        return raw_asset_spec(system, table, self.warehouse_kind, engine="dlt")
 
 
 def read_ledger(pipeline) -> dict[str, LedgerEntry]:
