@@ -25,8 +25,8 @@ from pathlib import Path
 # and over while they are created (about 0.8 s of a 2.7 s load), and once more at interpreter
 # exit (about 1 s). None of them is garbage, so the collector is paused while they are created
 # and they are frozen out of its sight once `defs` stands (gc.freeze, as CPython's docs suggest
-# for long-lived startup state); the collector then runs as usual for everything made afterwards. Measured by
-# `make bench` (stage `definitions`).
+# for long-lived startup state); the collector then runs as usual for everything made
+# afterwards. Measured by `make bench` (stage `definitions`).
 _COLLECTING = gc.isenabled()
 gc.disable()
 

@@ -273,9 +273,7 @@ def _system_assets(settings: Settings, system: str, tables: Sequence[SourceTable
         if settings.ingest_engine == "duckdb":
             from orchestration.ingestion import native
 
-            loads = native.load_system(
-                settings, system, selected, TableLoad, bookkeeping_rows, log=context.log.info
-            )
+            loads = native.load_system(settings, system, selected, log=context.log.info)
             results = [
                 MaterializeResult(
                     asset_key=raw_asset_key(l.table.system, l.table.table),

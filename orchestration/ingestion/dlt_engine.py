@@ -274,10 +274,10 @@ def _destination(settings: Settings) -> DltDestination:
     )
 
 
-def _system_pipeline(settings: Settings, system: str) -> dlt.Pipeline:
+def _system_pipeline(settings: Settings, system: str, destination: DltDestination) -> dlt.Pipeline:
     return dlt.pipeline(
         pipeline_name=f"landing_{system}",
-        destination=_destination(settings).destination,
+        destination=destination.destination,
         dataset_name=f"raw_{system}",
         pipelines_dir=str(settings.dlt_pipelines_dir),
     )
@@ -285,7 +285,9 @@ def _system_pipeline(settings: Settings, system: str) -> dlt.Pipeline:
 
 def load_system(context, dlt_resource, settings: Settings, system: str, selected: Sequence[SourceTable]):
     """The dlt path: Arrow tables into any dlt destination, in its fastest loader format."""
-    pipeline = _system_pipeline(settings, system)
+    # resolved once: on Postgres it builds and resolves the credentials
+    destination = _destination(settings)
+    pipeline = _system_pipeline(settings, system, destination)
     ledger = read_ledger(pipeline)
     checksums = ChecksumCache.of_system(settings.warehouse_dir, system)
     loads = []
@@ -312,7 +314,7 @@ def load_system(context, dlt_resource, settings: Settings, system: str, selected
             dlt_source=runtime_source(),
             dlt_pipeline=pipeline,
             dagster_dlt_translator=RawLayerTranslator(settings.dbt_target),
-            loader_file_format=_destination(settings).loader_file_format,
+            loader_file_format=destination.loader_file_format,
         )
     )
     info = pipeline.last_trace.last_load_info if pipeline.last_trace else None

@@ -22,6 +22,7 @@ from datetime import datetime, timezone
 import duckdb
 import pyarrow as pa
 
+from orchestration.ingestion.assets import TableLoad, bookkeeping_rows
 from orchestration.ingestion.ledger import (
     LEDGER_TABLE,
     QUARANTINE_TABLE,
@@ -141,10 +142,8 @@ def load_system(
     settings: Settings,
     system: str,
     tables: Sequence[SourceTable],
-    new_load: Callable,
-    bookkeeping_rows: Callable,
     log: Callable[[str], None] = print,
-) -> list:
+) -> list[TableLoad]:
     """Load the new landing files of `tables` into raw_<system>; returns one TableLoad each."""
     schema = f"raw_{system}"
     load_id = f"{time.time():.6f}"
@@ -183,7 +182,7 @@ def load_system(
                 parsed_files.append((described[path].result(), parsed))
                 if parsed.accepted_table is not None:  # empty and header-only files have none
                     kept.append(parsed.accepted_table)
-            load = new_load(
+            load = TableLoad(
                 table,
                 FilePlan(to_load=[described[p].result() for p in to_parse], unchanged=known.unchanged, changed=known.changed),
             )
