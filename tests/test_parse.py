@@ -65,6 +65,17 @@ def test_bad_rows_are_quarantined_with_line_and_reason_and_good_rows_load(tmp_pa
     assert all(q["raw"] for q in parsed.quarantined)
 
 
+def test_booleans_in_every_spelling_the_contract_accepts(tmp_path):
+    spellings = {"true": True, "false": False, " TRUE ": True, "t": True, "Yes": True, "0": False,
+                 "\tno": False, "F ": False, "": None, " ": None}
+    rows = [",".join(lead_row(id=f"00Q{i}", is_converted=text)) for i, text in enumerate(spellings)]
+    rows.append(",".join(lead_row(id="00Qx", is_converted="maybe")))
+    parsed = parse_file(write_csv(tmp_path / "f.csv", rows), LEAD, "f.csv")
+    typed = {r["id"]: r["is_converted"] for r in parsed.accepted.to_pylist()}
+    assert typed == {f"00Q{i}": value for i, value in enumerate(spellings.values())}
+    assert [q["reason"] for q in parsed.quarantined] == ["column is_converted: maybe is not a valid boolean"]
+
+
 def test_an_unterminated_quote_does_not_swallow_the_rest_of_the_file(tmp_path):
     rows = [",".join(lead_row(id="00Q1")), ",".join(lead_row(id="00Q2", company='"Acme')),
             ",".join(lead_row(id="00Q3"))]
@@ -119,6 +130,41 @@ def test_jsonl_lines_that_are_not_objects_are_quarantined(tmp_path):
         5: "column timestamp: yesterday is not a valid timestamp",
     }
     assert parsed.new_columns == ["campaign_extra"]
+
+
+def test_jsonl_blanks_around_lines_and_values(tmp_path):
+    """Blanks decide only where they lead: a line of blanks is no record, an object after
+    blanks is one, a blank value is a null (a blank key is an empty key), and a line that
+    only starts like an object is malformed."""
+    good = {c: None for c in PAGES.columns} | {
+        "id": "p1", "timestamp": "2026-06-01T10:00:00Z", "received_at": "2026-06-01T10:00:01Z",
+        "anonymous_id": "a", "url": "https://x", "path": "/",
+    }
+    path = tmp_path / "p.jsonl"
+    path.write_text(
+        "\n".join([
+            json.dumps(good),
+            "   ",
+            "\t " + json.dumps(good | {"id": "p3"}),
+            "\t",
+            json.dumps(good | {"id": "p5", "received_at": " \t"}),
+            json.dumps(good | {"id": " "}),
+            " [1]",
+            "{" + json.dumps(good | {"id": "p8"}),
+            json.dumps(good | {"id": "p9", "timestamp": "\t2026-06-01T10:00:00Z "}),
+        ]) + "\n"
+    )
+    parsed = parse_file(path, PAGES, "p.jsonl")
+    assert parsed.rows_read == 7  # the two lines of blanks are no records
+    accepted = {r["id"]: r for r in parsed.accepted.to_pylist()}
+    assert sorted((i, r["_landing_line"]) for i, r in accepted.items()) == [("p1", 1), ("p3", 3), ("p5", 5), ("p9", 9)]
+    assert accepted["p5"]["received_at"] is None
+    assert accepted["p9"]["timestamp"] == accepted["p1"]["timestamp"]
+    assert {q["line"]: q["reason"] for q in parsed.quarantined} == {
+        6: "primary key column id is empty",
+        7: "line is JSON but not an object",
+        8: "malformed JSON",
+    }
 
 
 def test_jsonl_keys_that_first_appear_past_the_key_sample_are_still_added(tmp_path):

@@ -151,19 +151,34 @@ _NATIVE_MATCHES = {
 }
 
 
+# the characters a blank value or line is made of (DuckDB's trim() alone strips only spaces)
+_BLANKS = "(' ' || chr(9) || chr(10) || chr(11) || chr(12) || chr(13))"
+
+
+def _trim(text: str, side: str = "") -> str:
+    return f"{side}trim({text}, {_BLANKS})"
+
+
 def _blank(text: str) -> str:
     """`text` (not null) is empty or only blanks; trimmed only when its first character is
-    a blank (trimming every value of a column costs more than typing it)."""
-    return f"({text} = '' or (ascii({text}) in (9, 10, 11, 12, 13, 32) and trim({text}) = ''))"
+    a blank (trimming every value of a column costs more than typing it).
+
+    A CASE, not `or` / `and`: in a select list DuckDB evaluates every operand of `or` and
+    `and` on every row, while a CASE evaluates a branch only on the rows its condition
+    selects (a select list that trimmed every line of a 1.5 GB file spent 2.2 of its 14
+    CPU-seconds on it)."""
+    return f"(case when {text} = '' then true when ascii({text}) in (9, 10, 11, 12, 13, 32) then {_trim(text)} = '' else false end)"
 
 
 def _cast(kind: str, text: str) -> str:
     """The contract type of `text`, null when blank or invalid (DuckDB's casts skip the
     blanks around a value, so the text is not trimmed first)."""
     if kind == "b":
+        # the exporters' own spelling first: most values are never trimmed or lowered
         return (
-            f"case when lower(trim({text})) in ('true', 't', '1', 'yes') then true "
-            f"when lower(trim({text})) in ('false', 'f', '0', 'no') then false end"
+            f"case when {text} in ('true', 'false') then {text} = 'true' "
+            f"when lower({_trim(text)}) in ('true', 't', '1', 'yes') then true "
+            f"when lower({_trim(text)}) in ('false', 'f', '0', 'no') then false end"
         )
     if kind == "s":
         return f"cast({text} as varchar)"
@@ -215,7 +230,7 @@ def _typed_projection(
             # blank text is a null, not an invalid value; trimmed only on the failing rows
             reasons.append(
                 f"case when {typed_ref} is null and {text} is not null and not {_blank(text)} then "
-                f"'column {column}: ' || trim({text}) || ' is not a valid {TYPE_NAMES[kind]}' end"
+                f"'column {column}: ' || {_trim(text)} || ' is not a valid {TYPE_NAMES[kind]}' end"
             )
     for key in table.primary_key:
         if key in present:
@@ -424,12 +439,12 @@ def parse_csv(path: Path, table: SourceTable, relative: str, con=None, keep_as=N
 # against every line in the typed pass itself (no separate pass over the keys)
 _KEY_SAMPLE = 10_000
 
-# blank lines are neither rows nor quarantined
-_BLANK = "(raw is null or raw = '' or (ascii(raw) in (9, 13, 32) and trim(raw) = ''))"
+# blank lines are neither rows nor quarantined (CASE, not `or`: see `_blank`)
+_BLANK = f"(case when raw is null or raw = '' then true when ascii(raw) in (9, 11, 12, 13, 32) then {_trim('raw')} = '' else false end)"
 # cheap first-character tests before any trimming or JSON parsing
 _IS_OBJECT = (
-    "((ascii(raw) = 123 or (ascii(raw) in (9, 13, 32) and left(ltrim(raw), 1) = '{')) "
-    "and coalesce(json_valid(raw), false))"
+    f"(case when ascii(raw) = 123 or (ascii(raw) in (9, 11, 12, 13, 32) and left({_trim('raw', 'l')}, 1) = '{{') "
+    "then coalesce(json_valid(raw), false) else false end)"
 )
 
 
