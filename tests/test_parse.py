@@ -84,6 +84,16 @@ def test_an_unterminated_quote_does_not_swallow_the_rest_of_the_file(tmp_path):
     assert [q["line"] for q in parsed.quarantined] == [3]
 
 
+def test_a_bare_carriage_return_in_a_field_quarantines_only_its_row(tmp_path):
+    """DuckDB's CSV reader stops at a carriage return inside an unquoted field; the file is
+    then read line by line and only that row is quarantined."""
+    rows = [",".join(lead_row(id="00Q1")), ",".join(lead_row(id="00Q2", company="Ac\rme")),
+            ",".join(lead_row(id="00Q3"))]
+    parsed = parse_file(write_csv(tmp_path / "f.csv", rows), LEAD, "f.csv")
+    assert sorted(r["id"] for r in parsed.accepted.to_pylist()) == ["00Q1", "00Q3"]
+    assert [(q["line"], "malformed CSV row" in q["reason"]) for q in parsed.quarantined] == [(3, True)]
+
+
 def test_non_utf8_bytes_are_quarantined(tmp_path):
     path = write_csv(tmp_path / "f.csv", [",".join(lead_row(id="00Q1"))])
     with path.open("ab") as handle:

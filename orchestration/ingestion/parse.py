@@ -414,8 +414,11 @@ def parse_csv(path: Path, table: SourceTable, relative: str, con=None, keep_as=N
     if physical <= 0:
         return parsed
     with _session(con) as con:
-        n_rows, rejects = _parse_csv_fast(con, path, header)
-        swallowed = n_rows + len(rejects) != physical or any("UNQUOTED" in r[1] for r in rejects)
+        try:
+            n_rows, rejects = _parse_csv_fast(con, path, header)
+            swallowed = n_rows + len(rejects) != physical or any("UNQUOTED" in r[1] for r in rejects)
+        except duckdb.Error:  # e.g. a bare carriage return inside a field stops DuckDB's reader
+            swallowed = True
         if swallowed:
             n_rows, rejects = _parse_csv_by_line(con, path, header)
         source_sql = "select * from " + _numbered(con, "rows", [r[0] for r in rejects], first_line=2)
