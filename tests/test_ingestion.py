@@ -135,6 +135,70 @@ def test_dlt_path_loads_the_same_rows_as_the_duckdb_path(company, tmp_path):
     assert non_empty(table_checksums(other.warehouse_path)) == non_empty(table_checksums(settings.warehouse_path))
 
 
+def _bookkeeping(path: Path) -> dict[str, list[tuple]]:
+    """Every ledger and quarantine row of every system, without the load's id and times."""
+    with duckdb.connect(str(path), read_only=True) as con:
+        return {
+            system: con.execute(
+                f"select relative_path, source_table, size_bytes, sha256, status, rows_read, rows_loaded, "
+                f"rows_quarantined, new_columns, error from raw_{system}._ingest_ledger order by relative_path"
+            ).fetchall()
+            + con.execute(
+                f"select relative_path, source_table, line_number, raw_content, reason "
+                f"from raw_{system}._quarantine order by relative_path, line_number"
+            ).fetchall()
+            for system in sorted({t.system for t in SOURCE_TABLES})
+        }
+
+
+def test_tables_loaded_side_by_side_leave_what_one_at_a_time_leaves(company, tmp_path):
+    """The DuckDB engine loads a system's tables on two cursors at once; one at a time, the
+    raw tables, ledger and quarantine come out the same."""
+    from orchestration.ingestion import native
+    from orchestration.ingestion.tables import tables_by_system
+
+    settings, _ = company
+    assert native.TABLES_AT_ONCE == 2  # what the assets run (the company above)
+    one = make_settings(tmp_path, settings.landing_dir)
+    for system, tables in tables_by_system().items():
+        native.load_system(one, system, tables, log=lambda message: None, tables_at_once=1)
+    make_settings(settings.warehouse_dir.parent, settings.landing_dir)  # back to the company's warehouse
+    assert table_checksums(one.warehouse_path) == table_checksums(settings.warehouse_path)
+    assert _bookkeeping(one.warehouse_path) == _bookkeeping(settings.warehouse_path)
+
+
+def test_two_tables_of_a_system_are_parsed_at_the_same_time(tmp_path, dbt_manifest, monkeypatch):
+    """Side by side means at once: the first files of two tables are both being parsed
+    before either finishes (a barrier of two that one table at a time would never pass),
+    and what is logged still follows the order of the tables."""
+    import threading
+
+    from orchestration.ingestion import native
+
+    settings = make_settings(tmp_path)
+    generate_company(settings.landing_dir, tmp_path / "truth", scale=0.01, seed=3)
+    tables = [get_table("salesforce", "account"), get_table("salesforce", "contact")]
+    both_parsing = [threading.Barrier(2, timeout=30)]
+    parse = native.parse_file
+
+    def parse_once_both_are_parsing(path, *args, **kwargs):
+        if path.name == sorted(path.parent.glob("*"))[0].name:  # each table's first file
+            both_parsing[0].wait()
+        return parse(path, *args, **kwargs)
+
+    monkeypatch.setattr(native, "parse_file", parse_once_both_are_parsing)
+    logged = []
+    loads = native.load_system(settings, "salesforce", tables, log=logged.append)
+    assert [l.table.table for l in loads] == ["account", "contact"]
+    assert [m.split(":")[0] for m in logged[:2]] == ["salesforce.account", "salesforce.contact"]
+    assert all(l.rows_loaded and l.rows_read == l.rows_loaded + l.rows_quarantined for l in loads)
+    # one at a time, the barrier is never passed: the proof that the test can fail
+    both_parsing[0] = threading.Barrier(2, timeout=3)
+    one_at_a_time = make_settings(tmp_path / "one", settings.landing_dir)
+    with pytest.raises(threading.BrokenBarrierError):
+        native.load_system(one_at_a_time, "salesforce", tables, log=logged.append, tables_at_once=1)
+
+
 def test_row_accounting_checks_pass_and_metadata_adds_up(company):
     _, result = company
     for table in SOURCE_TABLES:

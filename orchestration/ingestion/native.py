@@ -128,9 +128,12 @@ def _merge(con, schema: str, load) -> None:
     con.execute(f"insert into {target} by name select * from {newest}").fetchall()
 
 
-def _write_bookkeeping(con, schema: str, ledger: list[dict], quarantine: list[dict]) -> None:
+def _create_bookkeeping(con, schema: str) -> None:
     con.execute(f"create table if not exists {schema}.{LEDGER_TABLE} ({_LEDGER_DDL})").fetchall()
     con.execute(f"create table if not exists {schema}.{QUARANTINE_TABLE} ({_QUARANTINE_DDL})").fetchall()
+
+
+def _write_bookkeeping(con, schema: str, ledger: list[dict], quarantine: list[dict]) -> None:
     for name, rows in ((LEDGER_TABLE, ledger), (QUARANTINE_TABLE, quarantine)):
         if rows:
             con.register("_bookkeeping", pa.Table.from_pylist(rows))
@@ -138,13 +141,25 @@ def _write_bookkeeping(con, schema: str, ledger: list[dict], quarantine: list[di
             con.unregister("_bookkeeping")
 
 
+# Tables of a system load side by side, each on its own cursor (a connection of its own
+# to the same database, with its own temporary tables and transaction): a big file keeps
+# DuckDB's threads busy, but the small files' many short statements leave a core idle,
+# which the next table uses. Two, as the machines this runs on have few cores and DuckDB
+# already spreads one big statement over all of them.
+TABLES_AT_ONCE = 2
+
+
 def load_system(
     settings: Settings,
     system: str,
     tables: Sequence[SourceTable],
     log: Callable[[str], None] = print,
+    tables_at_once: int = TABLES_AT_ONCE,
 ) -> list[TableLoad]:
-    """Load the new landing files of `tables` into raw_<system>; returns one TableLoad each."""
+    """Load the new landing files of `tables` into raw_<system>; returns one TableLoad each.
+
+    `log` is called from this thread only (Dagster's logger writes to the event log), in
+    the order of `tables`."""
     schema = f"raw_{system}"
     load_id = f"{time.time():.6f}"
     loads = []
@@ -157,57 +172,31 @@ def load_system(
     with warehouse_lock(settings.warehouse_path), duckdb.connect(str(settings.warehouse_path)) as con, \
             ThreadPoolExecutor(1) as hasher:
         con.execute(f"create schema if not exists {schema}").fetchall()
+        # before the tables load side by side: two transactions creating them would conflict
+        _create_bookkeeping(con, schema)
         ledger = read_ledger(con, schema)
         described = {
             path: hasher.submit(describe, path, settings.landing_dir, checksums) for t in tables for path in paths[t.table]
         }
-        for table in tables:
-            relative = {path: path.relative_to(settings.landing_dir).as_posix() for path in paths[table.table]}
-            # a file under a new name loads whatever its checksum; a known name needs it
-            known = plan_files([described[p].result() for p in paths[table.table] if relative[p] in ledger], ledger)
-            retried = {f.path for f in known.to_load}
-            to_parse = [p for p in paths[table.table] if relative[p] not in ledger or p in retried]
-            # Parse outside the transaction: rows of a table created inside one carry
-            # transaction-local row ids, and the parser numbers lines by row id.
-            kept, parsed_files, rejected = [], [], []
-            for index, path in enumerate(to_parse):
-                try:
-                    parsed = parse_file(
-                        path, table, relative[path], con=con, keep_as=f"_accepted_{index}",
-                        line_count=lambda path=path: described[path].result().line_count,
-                    )
-                except FileRejected as error:
-                    rejected.append((described[path].result(), str(error)))
-                    continue
-                parsed_files.append((described[path].result(), parsed))
-                if parsed.accepted_table is not None:  # empty and header-only files have none
-                    kept.append(parsed.accepted_table)
-            load = TableLoad(
-                table,
-                FilePlan(to_load=[described[p].result() for p in to_parse], unchanged=known.unchanged, changed=known.changed),
-            )
-            load.parsed, load.rejected = parsed_files, rejected
-            con.execute("begin transaction").fetchall()
+        # the biggest table first, so that the small ones fill the other cursor meanwhile
+        by_size = sorted(tables, key=lambda t: -sum(p.stat().st_size for p in paths[t.table]))
+        with ThreadPoolExecutor(max(1, tables_at_once)) as loaders:
+            futures = {
+                t.table: loaders.submit(_load_table, con, schema, t, paths[t.table], described, ledger, load_id, settings)
+                for t in by_size
+            }
             try:
-                union = " union all by name ".join(f"select * from {name}" for name in kept)
-                # a view over the files' accepted rows: no extra copy of the batch
-                con.execute(f"create or replace temp view _incoming as {union or _empty_select(table)}").fetchall()
-                _merge(con, schema, load)
-                _write_bookkeeping(con, schema, *bookkeeping_rows([load], load_id))
-                con.execute("commit").fetchall()
+                for table in tables:
+                    load = futures[table.table].result()
+                    log(
+                        f"{system}.{table.table}: {len(load.plan.to_load)} new file(s), {load.rows_read} rows read, "
+                        f"{load.rows_loaded} loaded, {load.rows_quarantined} quarantined, {load.stale_rows} stale"
+                    )
+                    loads.append(load)
             except BaseException:
-                con.execute("rollback").fetchall()
+                # tables already committed stay (the ledger knows them); the rest do not start
+                loaders.shutdown(wait=True, cancel_futures=True)
                 raise
-            finally:
-                con.execute("drop view if exists _incoming").fetchall()
-                for name in kept:
-                    drop_accepted(con, name)
-            log(
-                f"{system}.{table.table}: {len(load.plan.to_load)} new file(s), {load.rows_read} rows read, "
-                f"{load.rows_loaded} loaded, {load.rows_quarantined} quarantined, {load.stale_rows} stale"
-            )
-            load.newest = _newest(con, schema, table, load)
-            loads.append(load)
         if settings.is_spark:
             # Spark reads the raw layer as parquet (orchestration/spark/raw_export.py): the
             # tables that took new files, and the ledger and quarantine when any file came
@@ -223,6 +212,54 @@ def load_system(
     checksums.save()
     log(f"{schema}: {checksums.summary()}")
     return loads
+
+
+def _load_table(con, schema: str, table: SourceTable, paths, described, ledger, load_id: str, settings) -> TableLoad:
+    """Parse the new files of one table and merge them in one transaction, on a cursor of
+    its own (its temporary tables and transaction are its own)."""
+    with con.cursor() as cursor:
+        relative = {path: path.relative_to(settings.landing_dir).as_posix() for path in paths}
+        # a file under a new name loads whatever its checksum; a known name needs it
+        known = plan_files([described[p].result() for p in paths if relative[p] in ledger], ledger)
+        retried = {f.path for f in known.to_load}
+        to_parse = [p for p in paths if relative[p] not in ledger or p in retried]
+        # Parse outside the transaction: rows of a table created inside one carry
+        # transaction-local row ids, and the parser numbers lines by row id.
+        kept, parsed_files, rejected = [], [], []
+        for index, path in enumerate(to_parse):
+            try:
+                parsed = parse_file(
+                    path, table, relative[path], con=cursor, keep_as=f"_accepted_{index}",
+                    line_count=lambda path=path: described[path].result().line_count,
+                )
+            except FileRejected as error:
+                rejected.append((described[path].result(), str(error)))
+                continue
+            parsed_files.append((described[path].result(), parsed))
+            if parsed.accepted_table is not None:  # empty and header-only files have none
+                kept.append(parsed.accepted_table)
+        load = TableLoad(
+            table,
+            FilePlan(to_load=[described[p].result() for p in to_parse], unchanged=known.unchanged, changed=known.changed),
+        )
+        load.parsed, load.rejected = parsed_files, rejected
+        cursor.execute("begin transaction").fetchall()
+        try:
+            union = " union all by name ".join(f"select * from {name}" for name in kept)
+            # a view over the files' accepted rows: no extra copy of the batch
+            cursor.execute(f"create or replace temp view _incoming as {union or _empty_select(table)}").fetchall()
+            _merge(cursor, schema, load)
+            _write_bookkeeping(cursor, schema, *bookkeeping_rows([load], load_id))
+            cursor.execute("commit").fetchall()
+        except BaseException:
+            cursor.execute("rollback").fetchall()
+            raise
+        finally:
+            cursor.execute("drop view if exists _incoming").fetchall()
+            for name in kept:
+                drop_accepted(cursor, name)
+        load.newest = _newest(cursor, schema, table, load)
+        return load
 
 
 def _newest(con, schema: str, table: SourceTable, load) -> str | None:
