@@ -24,12 +24,11 @@ from bench.measure import median_of, run_measured
 _PIPELINE = """
 import os, sys
 from dagster import materialize, DagsterInstance
-from dagster_dlt import DagsterDltResource
 from orchestration.settings import Settings
-from orchestration.ingestion.assets import build_ingestion_assets
+from orchestration.ingestion.assets import build_ingestion_assets, dlt_resource
 settings = Settings.from_env()
 settings.warehouse_dir.mkdir(parents=True, exist_ok=True)
-result = materialize(build_ingestion_assets(settings), resources={"dlt_resource": DagsterDltResource()},
+result = materialize(build_ingestion_assets(settings), resources={"dlt_resource": dlt_resource()},
                      instance=DagsterInstance.ephemeral(),
                      run_config={"loggers": {"console": {"config": {"log_level": "ERROR"}}}})
 sys.exit(0 if result.success else 1)

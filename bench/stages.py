@@ -34,14 +34,13 @@ def generate(scale: float, out: Path, truth: Path, seed: int) -> None:
 
 def ingest() -> None:
     from dagster import DagsterInstance, materialize
-    from dagster_dlt import DagsterDltResource
 
-    from orchestration.ingestion.assets import build_ingestion_assets
+    from orchestration.ingestion.assets import build_ingestion_assets, dlt_resource
     from orchestration.settings import Settings
 
     settings = Settings.from_env()
     settings.warehouse_dir.mkdir(parents=True, exist_ok=True)
-    result = materialize(build_ingestion_assets(settings), resources={"dlt_resource": DagsterDltResource()},
+    result = materialize(build_ingestion_assets(settings), resources={"dlt_resource": dlt_resource()},
                          instance=DagsterInstance.ephemeral(),
                          run_config={"loggers": {"console": {"config": {"log_level": "ERROR"}}}})
     if not result.success:
