@@ -16,8 +16,6 @@ that writes the warehouse.
 from __future__ import annotations
 
 import gc
-import sys
-from pathlib import Path
 
 # Loading the code location (every `dagster` process and every run's worker does) imports
 # dagster and dagster-dbt with all of dbt-core (dlt only when its engine runs): about a million
@@ -31,10 +29,10 @@ _COLLECTING = gc.isenabled()
 gc.disable()
 
 from dagster import AssetSpec, Definitions, in_process_executor, map_asset_specs
-from dagster_dbt import DbtCliResource
 
 from orchestration.checks.assets import build_suite_checks, suite_check_keys
 from orchestration.dbt.assets import build_dbt_assets, dbt_project
+from orchestration.dbt.resource import ProjectDbtCliResource, environment_dbt
 from orchestration.ingestion.assets import DLT_RESOURCE, build_ingestion_assets, dlt_resource
 from orchestration.ingestion.sensor import build_landing_sensor
 from orchestration.publish.assets import build_publish_assets
@@ -67,11 +65,13 @@ def build_definitions(settings: Settings | None = None) -> Definitions:
         schedules=list(SCHEDULES),
         sensors=[build_landing_sensor(settings, job_name=daily_refresh_job.name)],
         resources={
-            "dbt": DbtCliResource(
+            "dbt": ProjectDbtCliResource(
                 project_dir=project,
                 profiles_dir=str(settings.dbt_profiles_dir),
                 # the dbt of this environment, whether or not it is on PATH
-                dbt_executable=str(Path(sys.executable).parent / "dbt"),
+                dbt_executable=str(environment_dbt()),
+                # the dbt asset reads its metadata itself (orchestration/dbt/resource.py)
+                dbt_core_adapter=False,
             ),
             DLT_RESOURCE: dlt_resource(),
         },

@@ -154,3 +154,33 @@ def test_every_asset_carries_governance_metadata(dbt_manifest):
             "staging", "revenue_cycle", "marts", "published", "governance"} <= groups
     owners = {owner for key in graph.materializable_asset_keys for owner in graph.get(key).owners}
     assert owners == teams
+
+
+def test_the_dbt_resource_asks_no_subprocess_for_its_version_and_builds_no_adapter(dbt_manifest, monkeypatch):
+    """Before every dbt command dagster-dbt ran `dbt --version` (about 2 s) and built an
+    in-process dbt adapter (about 1.1 s) that only its fetch_* methods use. The project's
+    resource reads the version of this environment's dbt-core and skips the adapter; with
+    another executable it still asks that executable, as dagster-dbt does."""
+    from dbt.version import __version__
+    from packaging import version
+
+    import dagster_dbt.core.resource as dagster_dbt_resource
+    from orchestration.dbt.resource import ProjectDbtCliResource, environment_dbt
+    from orchestration.definitions import defs
+
+    asked = []
+
+    def check_output(command, *args, **kwargs):
+        asked.append(command)
+        return b"Core:\n  - installed: 9.8.7\n"
+
+    monkeypatch.setattr(dagster_dbt_resource, "check_output", check_output)
+    resource = defs.resources["dbt"]
+    assert isinstance(resource, ProjectDbtCliResource)
+    assert resource.dbt_executable == str(environment_dbt())
+    assert resource._cli_version == version.parse(__version__)
+    assert resource._initialize_dbt_core_adapter(["build"]) is None
+    assert asked == []
+    other = ProjectDbtCliResource(project_dir=resource.project_dir, dbt_executable=sys.executable)
+    assert other._cli_version == version.parse("9.8.7")
+    assert asked == [[sys.executable, "--version"]]
