@@ -3,8 +3,9 @@
     python -m bench.ingest --landing DIR [--runs N]
 
 The pipeline side materializes every ingestion asset through Dagster (ledger, typing,
-quarantine, dlt load) into a fresh warehouse; the limit side reads the same files with
-read_csv / read_json / read_parquet straight into tables of a fresh DuckDB file.
+quarantine, merge: `python -m bench.stages ingest`) into a fresh warehouse; the limit side
+reads the same files with read_csv / read_json / read_parquet straight into tables of a
+fresh DuckDB file.
 """
 
 from __future__ import annotations
@@ -20,19 +21,7 @@ import tempfile
 from pathlib import Path
 
 from bench.measure import median_of, run_measured
-
-_PIPELINE = """
-import os, sys
-from dagster import materialize, DagsterInstance
-from orchestration.settings import Settings
-from orchestration.ingestion.assets import build_ingestion_assets, dlt_resource
-settings = Settings.from_env()
-settings.warehouse_dir.mkdir(parents=True, exist_ok=True)
-result = materialize(build_ingestion_assets(settings), resources={"dlt_resource": dlt_resource()},
-                     instance=DagsterInstance.ephemeral(),
-                     run_config={"loggers": {"console": {"config": {"log_level": "ERROR"}}}})
-sys.exit(0 if result.success else 1)
-"""
+from orchestration.settings import REPO_ROOT
 
 _DUCKDB_ONLY = """
 import sys, duckdb
@@ -97,7 +86,8 @@ def main(argv=None) -> dict:
         for i in range(args.runs):
             env = {**os.environ, "WAREHOUSE_DIR": str(scratch / f"wh{i}"), "LANDING_DIR": str(args.landing)}
             env.pop("WAREHOUSE_PATH", None)
-            measurement, cpu = _measured_with_cpu([sys.executable, "-c", _PIPELINE], env=env)
+            # the pipeline side is `make bench`'s own ingestion stage (bench/stages.py)
+            measurement, cpu = _measured_with_cpu([sys.executable, "-m", "bench.stages", "ingest"], env=env, cwd=REPO_ROOT)
             pipeline_runs.append(measurement)
             pipeline_cpu.append(cpu)
             shutil.rmtree(scratch / f"wh{i}")

@@ -36,10 +36,11 @@ from pathlib import Path
 
 from bench import checks, ingest, report
 from bench.measure import Measurement, median_of, run_measured
+from orchestration.dbt.resource import environment_dbt
 
 REPO = Path(__file__).resolve().parent.parent
 PY = sys.executable
-DBT = str(Path(sys.executable).parent / "dbt")
+DBT = str(environment_dbt())
 STAGES = ("generation", "ingestion", "dbt", "checks", "publish", "definitions", "whole", "daily")
 
 

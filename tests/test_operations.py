@@ -28,6 +28,7 @@ from dagster import (
 )
 from dagster._core.definitions.dependency import NodeHandle
 
+from orchestration.dbt.resource import environment_dbt
 from orchestration.settings import REPO_ROOT, Settings
 from tests.conftest import make_settings
 
@@ -388,7 +389,6 @@ def test_incremental_models_equal_a_full_rebuild(tmp_path, dbt_manifest):
     """After the incremental daily run, every model equals what `dbt run --full-refresh`
     builds from the same raw layer (a copy of the warehouse): count and content hash."""
     import subprocess
-    import sys
 
     after_one_new_day()
     settings = daily_run_demo().settings
@@ -396,7 +396,7 @@ def test_incremental_models_equal_a_full_rebuild(tmp_path, dbt_manifest):
     shutil.copy(settings.warehouse_path, copy)
     env = {**daily_run_demo().env(), "WAREHOUSE_PATH": str(copy)}
     subprocess.run(
-        [str(Path(sys.executable).parent / "dbt"), "run", "--full-refresh", "--quiet",
+        [str(environment_dbt()), "run", "--full-refresh", "--quiet",
          "--project-dir", str(settings.dbt_project_dir), "--profiles-dir", str(settings.dbt_profiles_dir),
          "--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs")],
         env=env, check=True,
