@@ -216,3 +216,42 @@ def test_a_watched_run_sees_each_event_as_it_is_stored(home):
     finally:
         watcher.dispose()
         storage.dispose()
+
+
+def _store_and_die(base_dir: str, run_id: str, events: int) -> None:
+    storage = ReusedConnectionSqliteEventLogStorage(base_dir)
+    for i in range(events):
+        storage.store_event(_materialization(run_id, f"asset_{i}"))
+    os._exit(0)  # killed: no dispose, no close, no checkpoint of the index
+
+
+def test_commits_without_waiting_for_the_disk_and_a_killed_writer_loses_nothing(home):
+    """synchronous=NORMAL in WAL mode: a commit does not wait for fsync (only a power loss
+    could drop the last commits), and every committed event survives the writer's process
+    dying without closing anything."""
+    storage = _storage(home)
+    try:
+        run_id = str(uuid.uuid4())
+        storage.store_event(_materialization(run_id, "a"))
+        for shard in (run_id, "index"):
+            with storage._engine(shard).connect() as conn:
+                assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+                assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
+    finally:
+        storage.dispose()
+
+    run_id = str(uuid.uuid4())
+    child = multiprocessing.get_context("spawn").Process(
+        target=_store_and_die, args=(str(home / "history" / "runs"), run_id, 25)
+    )
+    child.start()
+    child.join(120)
+    assert child.exitcode == 0
+    theirs = SqliteEventLogStorage(str(home / "history" / "runs"))
+    try:
+        assert len(theirs.get_records_for_run(run_id, limit=100).records) == 25
+        # and mirrored in the cross-run index
+        latest = theirs.get_latest_materialization_events([AssetKey(f"asset_{i}") for i in range(25)])
+        assert all(event is not None and event.run_id == run_id for event in latest.values())
+    finally:
+        theirs.dispose()
