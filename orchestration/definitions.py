@@ -30,7 +30,8 @@ gc.disable()
 
 from dagster import AssetSpec, Definitions, in_process_executor, map_asset_specs
 
-from orchestration.checks.assets import build_suite_checks, suite_check_keys
+from orchestration.checks import gx_duckdb
+from orchestration.checks.assets import SUITES_STEP, build_suite_checks, suite_check_keys
 from orchestration.dbt.assets import build_dbt_assets, dbt_project
 from orchestration.dbt.resource import ProjectDbtCliResource, environment_dbt
 from orchestration.ingestion.assets import DLT_RESOURCE, build_ingestion_assets, dlt_resource
@@ -44,7 +45,8 @@ def build_definitions(settings: Settings | None = None) -> Definitions:
     settings = settings or Settings.from_env()
     settings.export_to_environment()
     project = dbt_project(settings)
-    dbt_models = build_dbt_assets(project, settings)
+    # the run's next step imports Great Expectations: import it while dbt builds
+    dbt_models = build_dbt_assets(project, settings, while_dbt_runs={SUITES_STEP: gx_duckdb.install_in_background})
     marts = sorted((key for key in dbt_models.keys if key.path[0] == "marts"), key=lambda k: k.to_user_string())
     # the audit that gates the publish: every GX suite, and every dbt test on a mart
     audit = [*suite_check_keys(settings), *(c for c in dbt_models.check_keys if c.asset_key in marts)]

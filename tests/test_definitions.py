@@ -184,3 +184,26 @@ def test_the_dbt_resource_asks_no_subprocess_for_its_version_and_builds_no_adapt
     other = ProjectDbtCliResource(project_dir=resource.project_dir, dbt_executable=sys.executable)
     assert other._cli_version == version.parse("9.8.7")
     assert asked == [[sys.executable, "--version"]]
+
+
+def test_work_for_a_later_step_starts_only_in_runs_that_execute_it():
+    """The dbt asset starts the GX step's import while dbt builds, and only when the run
+    executes the GX step (`run_executes`): a run of dbt alone does not pay for it."""
+    from dagster import DagsterInstance, asset, materialize
+
+    from orchestration.dbt.assets import run_executes
+
+    seen = []
+
+    @asset
+    def first(context):
+        seen.append(run_executes(context, "second"))
+
+    @asset(deps=[first])
+    def second():
+        return None
+
+    with DagsterInstance.ephemeral() as instance:
+        assert materialize([first, second], instance=instance).success
+        assert materialize([first, second], instance=instance, selection=[first]).success
+    assert seen == [True, False]

@@ -173,3 +173,22 @@ def test_each_schema_is_reflected_once_with_the_metadata_gx_reflects_per_table(w
     assert reflected["keyed"][1]["type"] == "NUMERIC(precision=12, scale=2)"
     assert len(catalog_queries) <= 4, catalog_queries  # one schema: not two per table (six)
     ds.get_engine().dispose()
+
+
+_INSTALL_FROM_TWO_THREADS = """
+from orchestration.checks import gx_duckdb
+thread = gx_duckdb.install_in_background()
+gx_duckdb.install()  # the GX step, while the background import may still run
+thread.join(300)
+from great_expectations.execution_engine import sqlalchemy_execution_engine as engine
+names = [str(getattr(d, "value", d)) for d in engine._PERSISTED_CONNECTION_DIALECTS]
+print("RESULT", thread.name, thread.is_alive(), gx_duckdb._installed, names.count("duckdb"))
+"""
+
+
+def test_the_background_import_and_the_steps_own_install_apply_the_layer_once(tmp_path):
+    # a fresh process (a script file, as above), where GX is not imported yet
+    script = tmp_path / "install_twice.py"
+    script.write_text(_INSTALL_FROM_TWO_THREADS)
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, check=True, cwd=tmp_path)
+    assert [line for line in out.stdout.splitlines() if line.startswith("RESULT")] == ["RESULT gx-import False True 1"]

@@ -57,6 +57,10 @@ def _spec(settings: Settings, suite: SuiteFile) -> AssetCheckSpec:
     )
 
 
+# the step (op) that validates every suite
+SUITES_STEP = "great_expectations_suites"
+
+
 def build_suite_checks(settings: Settings) -> list[AssetChecksDefinition]:
     # Read the suites' JSON, not GX: importing GX costs seconds the code location must not pay.
     suites = {check_key(s): s for s in suite_files(settings.expectations_dir)}
@@ -64,7 +68,7 @@ def build_suite_checks(settings: Settings) -> list[AssetChecksDefinition]:
         return []
 
     @multi_asset_check(
-        name="great_expectations_suites",
+        name=SUITES_STEP,
         specs=[_spec(settings, s) for s in suites.values()],
         can_subset=True,
         description="Every Great Expectations suite of expectations/, validated as SQL in the warehouse.",

@@ -29,11 +29,17 @@ Everything still executes as SQL in the warehouse; nothing is loaded into pandas
 from __future__ import annotations
 
 import functools
+import logging
 import sys
+import threading
 import weakref
 from importlib.metadata import version
 
+log = logging.getLogger(__name__)
+
 _installed = False
+# install() from the GX step and from install_in_background()'s thread: the workarounds once
+_install_lock = threading.RLock()
 
 
 class _DialectName(str):
@@ -71,7 +77,29 @@ def import_great_expectations() -> None:
 
 
 def install() -> None:
-    """Apply the workarounds once per process (idempotent)."""
+    """Apply the workarounds once per process (idempotent, thread-safe)."""
+    with _install_lock:
+        _install()
+
+
+def install_in_background() -> threading.Thread:
+    """install() on a daemon thread: importing GX costs 2.5-6 s of one core, which a run
+    pays before its suites unless it was paid while the process had nothing else to do
+    (the dbt step waits minutes on dbt's subprocess). An error is only logged here: the
+    suites' own install() raises it."""
+
+    def run() -> None:
+        try:
+            install()
+        except BaseException as error:  # noqa: BLE001 - including an import's SystemExit
+            log.info("Great Expectations not imported in the background: %r", error)
+
+    thread = threading.Thread(target=run, name="gx-import", daemon=True)
+    thread.start()
+    return thread
+
+
+def _install() -> None:
     global _installed
     if _installed:
         return

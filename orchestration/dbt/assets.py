@@ -12,6 +12,7 @@ fetchers.
 # asset function's annotations at definition time
 import json
 import re
+from collections.abc import Callable, Mapping
 from contextlib import nullcontext
 from pathlib import Path
 
@@ -91,7 +92,24 @@ def _session_metastore(settings: Settings | None):
     return metastore_lock(settings)
 
 
-def build_dbt_assets(project: DbtProject, settings: Settings | None = None) -> AssetsDefinition:
+def run_executes(context: AssetExecutionContext, step_key: str) -> bool:
+    """Whether the step `step_key` is in the plan of the context's run (False if unknown)."""
+    run = context.dagster_run
+    try:
+        plan = context.instance.get_execution_plan_snapshot(run.execution_plan_snapshot_id)
+    except Exception:  # noqa: BLE001 - a run without a stored plan: nothing is started for it
+        return False
+    return step_key in plan.step_keys_to_execute
+
+
+def build_dbt_assets(
+    project: DbtProject,
+    settings: Settings | None = None,
+    while_dbt_runs: Mapping[str, Callable[[], object]] | None = None,
+) -> AssetsDefinition:
+    """`while_dbt_runs`: step key -> work started (in the background) when dbt starts, if the
+    run executes that step too: dbt's subprocess leaves this process idle for minutes (the
+    definitions give the GX step's import of Great Expectations)."""
     # The manifest is prepared by `make prepare` / `python -m orchestration.prepare`:
     # parsing dbt at import time would cost seconds on every load of the code location.
     if not project.manifest_path.exists():
@@ -128,6 +146,9 @@ def build_dbt_assets(project: DbtProject, settings: Settings | None = None) -> A
                 else None
             )
             invocation = dbt.cli(dbt_build_args(config), context=context, raise_on_error=False)
+            for step_key, start in (while_dbt_runs or {}).items():
+                if run_executes(context, step_key):
+                    start()
             yield from _events(context, invocation, own_metadata, before, config.full_refresh)
         error = invocation.get_error()
         if error is not None:
