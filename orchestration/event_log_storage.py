@@ -59,9 +59,7 @@ OPEN_RUN_DATABASES = 4
 
 def _no_sync_on_commit(dbapi_connection, _record) -> None:
     # see the module's docstring: WAL keeps a crash harmless, the sync waits for checkpoints
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.close()
+    dbapi_connection.execute("PRAGMA synchronous=NORMAL")
 
 
 class ReusedConnectionSqliteEventLogStorage(SqliteEventLogStorage):

@@ -39,7 +39,7 @@ log = logging.getLogger(__name__)
 
 _installed = False
 # install() from the GX step and from install_in_background()'s thread: the workarounds once
-_install_lock = threading.RLock()
+_install_lock = threading.Lock()
 
 
 class _DialectName(str):

@@ -282,12 +282,15 @@ def with_warehouse_metadata(
             schema, name = _relation(props)
             if (schema, name) not in columns:
                 continue
-            extra[id(event)] = dict(TableMetadataSet(column_schema=_column_schema(props, columns[(schema, name)])))
-            if props["config"].get("materialized") != "view":
-                # as dagster-dbt's fetch_row_counts: a view's count runs the view's whole
-                # query (2 s of a 10M build for the staging views), and it stores no rows
-                rows = con.execute(f'select count(*) from "{schema}"."{name}"').fetchall()[0][0]
-                extra[id(event)].update(TableMetadataSet(row_count=rows))
+            # as dagster-dbt's fetch_row_counts, no count of a view: it runs the view's whole
+            # query (2 s of a 10M build for the staging views), and a view stores no rows
+            rows = (
+                None if props["config"].get("materialized") == "view"
+                else con.execute(f'select count(*) from "{schema}"."{name}"').fetchall()[0][0]
+            )
+            extra[id(event)] = dict(
+                TableMetadataSet(row_count=rows, column_schema=_column_schema(props, columns[(schema, name)]))
+            )
             if props["unique_id"] in incremental:
                 after = landing_file_rows(con, [(schema, name)], existing=columns)[(schema, name)]
                 before = (landing_files_before or {}).get((schema, name))
