@@ -42,11 +42,9 @@ renamed as (
 
 versioned as (
 
-    -- a later export (or a re-sync) can carry a newer version of the same record
-    select
-        *,
-        {{ latest_first(partition_by='page_view_id', order_by=['page_received_at']) }} as version_number
-    from renamed
+    -- a later export (or a re-sync) can carry a newer version of the same record: the
+    -- latest of each (only the few ids that came more than once are ranked)
+    {{ latest_versions('renamed', key='page_view_id', order_by=['page_received_at']) }}
 
 ),
 
