@@ -218,6 +218,46 @@ def test_a_watched_run_sees_each_event_as_it_is_stored(home):
         storage.dispose()
 
 
+def test_a_burst_of_events_is_checkpointed_a_few_times_and_its_last_event_reaches_the_file(home):
+    """A checkpoint after every write was half the cost of storing an event: while events
+    arrive the run's file is checkpointed at most every CHECKPOINT_INTERVAL, and the last
+    event of a burst still reaches the file (the watcher sees it) without another write."""
+    import threading
+
+    from sqlalchemy import event
+
+    storage = _storage(home)
+    watcher = SqliteEventLogStorage(str(home / "history" / "runs"))
+    try:
+        run_id = str(uuid.uuid4())
+        storage.store_event(_materialization(run_id, "first"))
+        checkpoints = []
+        event.listen(storage._engine(run_id), "before_cursor_execute",
+                     lambda conn, cursor, statement, *args: checkpoints.append(statement)
+                     if "wal_checkpoint" in statement else None)
+        seen, last = [], threading.Event()
+
+        def callback(entry, cursor):
+            seen.append(entry.dagster_event.asset_key)
+            if entry.dagster_event.asset_key == AssetKey("burst_59"):
+                last.set()
+
+        watcher.watch(run_id, None, callback)
+        time.sleep(0.5)  # the observer thread is watching
+        started = time.monotonic()
+        for i in range(60):
+            storage.store_event(_materialization(run_id, f"burst_{i}"))
+        stored = time.monotonic() - started
+        assert last.wait(10), f"the watcher did not see the burst's last event: {seen[-3:]}"
+        # one checkpoint per interval while the burst lasted, and the scheduled last one
+        assert 1 <= len(checkpoints) <= stored / event_log_storage.CHECKPOINT_INTERVAL + 2 < 60, (len(checkpoints), stored)
+        assert [r.event_log_entry.dagster_event.asset_key for r in storage.get_records_for_run(run_id, limit=100).records][-1] \
+            == AssetKey("burst_59")
+    finally:
+        watcher.dispose()
+        storage.dispose()
+
+
 def _store_and_die(base_dir: str, run_id: str, events: int) -> None:
     storage = ReusedConnectionSqliteEventLogStorage(base_dir)
     for i in range(events):
