@@ -130,9 +130,7 @@ class ReusedConnectionSqliteEventLogStorage(SqliteEventLogStorage):
         # and schedules one for the last write of a burst. Called under self._db_lock.
         since = time.monotonic() - self._checkpointed.get(shard, float("-inf"))
         if since >= CHECKPOINT_INTERVAL:
-            conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
-            self._checkpointed[shard] = time.monotonic()
-            self._checkpoint_due.discard(shard)
+            self._checkpoint(shard, conn)
         elif shard not in self._checkpoint_due:
             self._checkpoint_due.add(shard)
             timer = threading.Timer(CHECKPOINT_INTERVAL - since, self._deferred_checkpoint, args=(shard, os.getpid()))
@@ -143,15 +141,19 @@ class ReusedConnectionSqliteEventLogStorage(SqliteEventLogStorage):
         with self._db_lock:
             if pid != os.getpid() or shard not in self._checkpoint_due:
                 return  # checkpointed since by a write, or the storage was closed
-            self._checkpoint_due.discard(shard)
             # under the engines' lock: close_connections() does not dispose of it meanwhile
             with self._engines_lock:
                 engine = self._engines.get(shard)
                 if engine is None:
+                    self._checkpoint_due.discard(shard)
                     return  # closed, which checkpointed it
                 with engine.connect() as conn:
-                    conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
-            self._checkpointed[shard] = time.monotonic()
+                    self._checkpoint(shard, conn)
+
+    def _checkpoint(self, shard: str, conn: Connection) -> None:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+        self._checkpointed[shard] = time.monotonic()
+        self._checkpoint_due.discard(shard)
 
     def close_connections(self) -> None:
         # closing a database's last connection checkpoints it: no scheduled one is needed
