@@ -33,8 +33,9 @@ UNIT_TEST_FILES = [
     REPO / "dbt_project/models/intermediate/revenue/_revenue__unit_tests.yml",
     REPO / "dbt_project/models/marts/analytics/fct_stage_durations.yml",
     REPO / "dbt_project/models/staging/segment/stg_segment__pages.yml",
+    REPO / "dbt_project/models/intermediate/touchpoints/_touchpoints__models.yml",
 ]
-# at least this many unit tests in the whole project (14 of them in the files above)
+# at least this many unit tests in the whole project (18 of them in the files above)
 MIN_UNIT_TESTS = 18
 
 # (model file, pattern, replacement, unit tests it must make fail): a broken definition
@@ -91,6 +92,26 @@ MUTATIONS = [
      r"having count\(\*\) > 1",
      "having count(*) > 2",
      ["stg_segment__pages_keeps_the_latest_version_of_each_page_view"]),
+    # a page view's own utm_medium ahead of the seed's channel for it
+    ("intermediate/touchpoints/int_touch_attributes.sql",
+     r"utm_medium_channels\.channel,\s*attributes\.utm_medium,",
+     "attributes.utm_medium, utm_medium_channels.channel,",
+     ["int_touch_attributes_channels_come_from_the_seed"]),
+    # the small sources' channel rows no longer read
+    ("intermediate/touchpoints/int_touchpoints.sql",
+     r"and source_object in \('contact_form_submission', 'campaign_member', 'task', 'event'\)",
+     "and source_object in ('contact_form_submission')",
+     ["int_touchpoints_small_sources_take_their_object_channel"]),
+    # a campaign response keeps the key of a campaign deleted since
+    ("intermediate/touchpoints/int_touchpoints.sql",
+     r"case when campaigns\.campaign_id is not null\s*then (\{\{ dbt\.concat\(\[\"'salesforce:'\", )'campaigns\.campaign_id'\]\) \}\} end",
+     r"\1'campaign_members.campaign_id']) }}",
+     ["int_touchpoints_deleted_campaign_clears_the_campaign_key"]),
+    # an empty referrer no longer counts as none
+    ("intermediate/touchpoints/int_touch_events.sql",
+     r"when page_referrer is null or page_referrer = '' then 'none'",
+     "when page_referrer is null then 'none'",
+     ["int_touch_events_referrer_kinds_and_email_kinds"]),
 ]
 
 def _our_unit_tests() -> list[str]:

@@ -422,6 +422,45 @@ def test_incremental_models_equal_a_full_rebuild(tmp_path, dbt_manifest):
     print(f"{len(incremental)} relations identical after the incremental run and a full refresh")
 
 
+def test_an_incremental_run_resolves_again_the_touches_whose_keys_resolve_differently(tmp_path, dbt_manifest):
+    """int_touchpoints keeps with each page view and email event the keys of its identity and
+    attributes and what they resolved to; an incremental run replaces the touches whose keys
+    resolve differently now (macros/touch_resolution.sql). Stale resolutions planted in a copy
+    of the daily run's warehouse (a wrong person on every touch of one identity, a wrong
+    channel on every touch of one attribute tuple) are repaired by one incremental run, which
+    leaves the table exactly as it was: nothing lost, nothing duplicated."""
+    import subprocess
+
+    after_one_new_day()
+    settings = daily_run_demo().settings
+    copy = tmp_path / "stale.duckdb"
+    shutil.copy(settings.warehouse_path, copy)
+    table = "intermediate.int_touchpoints"
+    fingerprint = f"select count(*), sum(hash(t)) from {table} as t"
+    with duckdb.connect(str(copy)) as con:
+        before = con.execute(fingerprint).fetchall()[0]
+        identity_key, attribute_key = con.execute(
+            f"select arg_max(identity_key, n), arg_max(attribute_key, n) from ("
+            f"  select identity_key, attribute_key, count(*) over (partition by identity_key) as n"
+            f"  from {table} where person_id is not null and identity_key is not null)"
+        ).fetchall()[0]
+        staled = con.execute(f"update {table} set person_id = 'stale' where identity_key = ?", [identity_key]).fetchall()[0][0]
+        staled += con.execute(f"update {table} set channel = 'stale' where attribute_key = ?", [attribute_key]).fetchall()[0][0]
+        assert staled > 2 and con.execute(fingerprint).fetchall()[0] != before
+
+    env = {**daily_run_demo().env(), "WAREHOUSE_PATH": str(copy)}
+    subprocess.run(
+        [str(environment_dbt()), "run", "--select", "int_touchpoints", "--quiet",
+         "--project-dir", str(settings.dbt_project_dir), "--profiles-dir", str(settings.dbt_profiles_dir),
+         "--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs")],
+        env=env, check=True,
+    )
+    with duckdb.connect(str(copy), read_only=True) as con:
+        stale_left = con.execute(f"select count(*) from {table} where 'stale' in (person_id, channel)").fetchall()[0][0]
+        assert (stale_left, con.execute(fingerprint).fetchall()[0]) == (0, before)
+    print(f"{staled} touches with a stale person or channel resolved again; {before[0]} touches as before")
+
+
 # --------------------------------------------------------------------------- target cleanup
 
 

@@ -11,35 +11,38 @@
     Ad platforms report clicks per campaign and day only, never per person: a paid click is
     attributable through the page view it lands on (utm_medium cpc / paid_social).
     Every channel comes from the governed seed channels (the one place that maps source
-    values to channels and marks the internal channel); int_touch_events derives the
-    referrer kind (none, same_site, other) that the seed maps.
-    Page views and email events come from int_touch_events, which adds each day's events
-    incrementally; the resolution here (person, account, campaign, channel) runs over all of
-    them on every run, because identity merges and new campaigns change it for past events.
+    values to channels and marks the internal channel).
+
+    Incremental (a table on Spark): page views and email events, nine in ten touches, take
+    their person and account from int_touch_identities and their campaign and channel from
+    int_touch_attributes, through the keys stored with them; an incremental run's pre-hooks
+    delete the touches of new landing files, those whose keys now resolve differently and
+    the small sources' touches, and the run adds back what int_touch_events and the small
+    sources have that is not here (macros/touch_resolution.sql). Past events are
+    re-resolved only when their identity or attributes resolve anew, and the result equals
+    a full rebuild.
 #}
+
+{%- set identity_inputs = touch_identity_inputs('touch_events') %}
+{%- set attribute_inputs = touch_attribute_inputs('touch_events') %}
 
 with
 
-page_events as (
+touch_events as (
 
     select * from {{ ref('int_touch_events') }}
-    where touch_kind = 'page_view'
 
 ),
 
-email_events as (
+identities as (
 
-    -- the person's own interactions: sends, deliveries and bounces are ours, and events
-    -- HubSpot filtered (bots, duplicates) are not interactions
-    select * from {{ ref('int_touch_events') }}
-    where touch_kind in ('email_open', 'email_click')
-        and not is_filtered_event
+    select * from {{ ref('int_touch_identities') }}
 
 ),
 
-email_campaigns as (
+attributes as (
 
-    select * from {{ ref('stg_hubspot__email_campaigns') }}
+    select * from {{ ref('int_touch_attributes') }}
 
 ),
 
@@ -74,13 +77,6 @@ events as (
 
 ),
 
-ad_campaigns as (
-
-    select distinct ad_platform, campaign_id, utm_source, utm_medium, utm_campaign
-    from {{ ref('stg_ads__campaign_spend') }}
-
-),
-
 channels as (
 
     select * from {{ ref('channels') }}
@@ -90,12 +86,6 @@ channels as (
 person_identity_map as (
 
     select * from {{ ref('int_person_identity_map') }}
-
-),
-
-person_identifiers as (
-
-    select * from {{ ref('int_person_identifiers') }}
 
 ),
 
@@ -111,61 +101,49 @@ account_identity_map as (
 
 ),
 
-email_persons as (
+stream_events as (
 
-    -- every normalized email -> its person (all records sharing an email are one person)
+    -- a person's page views and email opens and clicks; on an incremental run only those
+    -- not here (the pre-hooks deleted the ones to resolve again)
     select
-        person_identifiers.email,
-        min(person_identity_map.person_id) as person_id
-    from person_identifiers
-    inner join person_identity_map
-        on person_identity_map.person_record_key = person_identifiers.person_record_key
-    where person_identifiers.email is not null
-    group by person_identifiers.email
+        touch_events.*,
+        {{ resolution_key(identity_inputs.values()) }} as identity_key,
+        {{ resolution_key(attribute_inputs.values()) }} as attribute_key
+    from touch_events
+    where {{ is_person_touch_event('touch_events') }}
+    {%- if is_incremental() %}
+        and not exists (
+            select 1 from {{ this }} as existing
+            where existing.touchpoint_id = touch_events.touchpoint_id
+        )
+    {%- endif %}
 
 ),
 
-utm_medium_channels as (
+stream_touches as (
 
-    select source_value as utm_medium, channel
-    from channels
-    where source_system = 'segment' and source_object = 'pages'
-        and source_field = 'utm_medium' and match_type = 'equals'
-
-),
-
-referrer_kind_channels as (
-
-    select source_value as referrer_kind, channel
-    from channels
-    where source_system = 'segment' and source_object = 'pages'
-        and source_field = 'referrer' and match_type = 'referrer_kind'
-
-),
-
-external_referrers as (
-
-    select distinct page_referrer
-    from page_events
-    where referrer_kind = 'other'
-
-),
-
-page_referrer_patterns as (
-
-    -- external referrers that the seed names by a pattern (search engines), matched once
-    -- per distinct referrer; min() keeps one channel should two patterns match
     select
-        external_referrers.page_referrer,
-        min(channels.channel) as channel
-    from external_referrers
-    inner join channels
-        on channels.source_system = 'segment'
-        and channels.source_object = 'pages'
-        and channels.source_field = 'referrer'
-        and channels.match_type = 'contains'
-        and external_referrers.page_referrer like {{ dbt.concat(["'%'", 'channels.source_value', "'%'"]) }}
-    group by external_referrers.page_referrer
+        stream_events.touchpoint_id,
+        stream_events.touch_kind,
+        stream_events.source_record_id,
+        identities.person_id,
+        identities.account_id,
+        attributes.campaign_key,
+        attributes.channel,
+        attributes.is_internal,
+        stream_events.utm_source,
+        stream_events.utm_medium,
+        stream_events.utm_campaign,
+        stream_events.touch_detail,
+        stream_events.occurred_at,
+        stream_events.identity_key,
+        stream_events.attribute_key,
+        stream_events.landing_file
+    from stream_events
+    left join identities
+        on identities.identity_key = stream_events.identity_key
+    left join attributes
+        on attributes.attribute_key = stream_events.attribute_key
 
 ),
 
@@ -180,88 +158,11 @@ internal_channels as (
 
 object_channels as (
 
-    -- sources whose every record (or every value of one field) means one channel
+    -- sources whose every record means one channel
     select source_object, source_field, source_value, channel
     from channels
     where match_type in ('every_record', 'equals')
-        and source_object in ('email_event', 'contact_form_submission', 'campaign_member', 'task', 'event')
-
-),
-
-page_touches as (
-
-    select
-        page_events.touchpoint_id,
-        page_events.touch_kind,
-        page_events.source_record_id,
-        coalesce(user_map.person_id, anonymous_map.person_id) as person_id,
-        cast(null as {{ dbt.type_string() }}) as salesforce_account_id,
-        case
-            when ad_campaigns.campaign_id is not null
-                then {{ dbt.concat(["'ads:'", 'ad_campaigns.ad_platform', "':'", 'ad_campaigns.campaign_id']) }}
-            when page_events.utm_medium = 'email'
-                then {{ dbt.concat(["'hubspot:'", dbt.safe_cast('email_campaigns.email_campaign_id', dbt.type_string())]) }}
-        end as campaign_key,
-        -- the utm_medium's channel, else the utm_medium itself, else the referrer's
-        coalesce(
-            utm_medium_channels.channel,
-            page_events.utm_medium,
-            page_referrer_patterns.channel,
-            referrer_kind_channels.channel
-        ) as channel,
-        page_events.utm_source,
-        page_events.utm_medium,
-        page_events.utm_campaign,
-        page_events.touch_detail,
-        page_events.occurred_at
-    from page_events
-    left join person_identity_map as user_map
-        on user_map.source_system = 'segment'
-        and user_map.source_table = 'user_id'
-        and user_map.source_record_id = page_events.user_id
-    left join person_identity_map as anonymous_map
-        on anonymous_map.source_system = 'segment'
-        and anonymous_map.source_table = 'anonymous_id'
-        and anonymous_map.source_record_id = page_events.anonymous_id
-    left join utm_medium_channels
-        on utm_medium_channels.utm_medium = page_events.utm_medium
-    left join page_referrer_patterns
-        on page_events.referrer_kind = 'other'
-        and page_referrer_patterns.page_referrer = page_events.page_referrer
-    left join referrer_kind_channels
-        on referrer_kind_channels.referrer_kind = page_events.referrer_kind
-    left join ad_campaigns
-        on ad_campaigns.utm_campaign = page_events.utm_campaign
-        and ad_campaigns.utm_source = page_events.utm_source
-        and ad_campaigns.utm_medium = page_events.utm_medium
-    left join email_campaigns
-        on page_events.utm_medium = 'email'
-        and email_campaigns.email_campaign_name = page_events.utm_campaign
-
-),
-
-email_touches as (
-
-    select
-        email_events.touchpoint_id,
-        email_events.touch_kind,
-        email_events.source_record_id,
-        email_persons.person_id,
-        cast(null as {{ dbt.type_string() }}) as salesforce_account_id,
-        {{ dbt.concat(["'hubspot:'", dbt.safe_cast('email_events.email_campaign_id', dbt.type_string())]) }} as campaign_key,
-        object_channels.channel,
-        cast(null as {{ dbt.type_string() }}) as utm_source,
-        cast(null as {{ dbt.type_string() }}) as utm_medium,
-        cast(null as {{ dbt.type_string() }}) as utm_campaign,
-        email_events.touch_detail,
-        email_events.occurred_at
-    from email_events
-    left join object_channels
-        on object_channels.source_object = 'email_event'
-        and object_channels.source_field = 'type'
-        and object_channels.source_value = email_events.touch_detail
-    left join email_persons
-        on email_persons.email = email_events.recipient_email
+        and source_object in ('contact_form_submission', 'campaign_member', 'task', 'event')
 
 ),
 
@@ -373,12 +274,8 @@ event_touches as (
 
 ),
 
-touches as (
+small_touches as (
 
-    select * from page_touches
-    union all
-    select * from email_touches
-    union all
     select * from form_touches
     union all
     select * from campaign_touches
@@ -389,32 +286,43 @@ touches as (
 
 ),
 
-final as (
+small_source_touches as (
 
     -- the account: the touch's own Salesforce account, else the person's account
     select
-        touches.touchpoint_id,
-        touches.touch_kind,
-        touches.source_record_id,
-        touches.person_id,
+        small_touches.touchpoint_id,
+        small_touches.touch_kind,
+        small_touches.source_record_id,
+        small_touches.person_id,
         coalesce(account_identity_map.account_id, person_accounts.account_id) as account_id,
-        touches.campaign_key,
-        touches.channel,
+        small_touches.campaign_key,
+        small_touches.channel,
         internal_channels.channel is not null as is_internal,
-        touches.utm_source,
-        touches.utm_medium,
-        touches.utm_campaign,
-        touches.touch_detail,
-        touches.occurred_at
-    from touches
+        small_touches.utm_source,
+        small_touches.utm_medium,
+        small_touches.utm_campaign,
+        small_touches.touch_detail,
+        small_touches.occurred_at,
+        cast(null as {{ dbt.type_string() }}) as identity_key,
+        cast(null as {{ dbt.type_string() }}) as attribute_key,
+        cast(null as {{ dbt.type_string() }}) as landing_file
+    from small_touches
     left join account_identity_map
         on account_identity_map.source_system = 'salesforce'
         and account_identity_map.source_table = 'account'
-        and account_identity_map.source_record_id = touches.salesforce_account_id
+        and account_identity_map.source_record_id = small_touches.salesforce_account_id
     left join person_accounts
-        on person_accounts.person_id = touches.person_id
+        on person_accounts.person_id = small_touches.person_id
     left join internal_channels
-        on internal_channels.channel = touches.channel
+        on internal_channels.channel = small_touches.channel
+
+),
+
+final as (
+
+    select * from stream_touches
+    union all
+    select * from small_source_touches
 
 )
 
