@@ -71,6 +71,19 @@ def persistent_instance(dagster_home: Path) -> DagsterInstance:
     return DagsterInstance.from_config(str(dagster_home))
 
 
+def retried_steps(result) -> list[str]:
+    """The steps of a run that failed and were retried, each with the error that failed it
+    (the cause under Dagster's RetryRequestedFromPolicy)."""
+    retried = []
+    for event in result.all_events:
+        if event.event_type_value == "STEP_UP_FOR_RETRY":
+            error = event.event_specific_data.error
+            while error.cause is not None:
+                error = error.cause
+            retried.append(f"{event.step_key}: {error.message.strip()}")
+    return retried
+
+
 @functools.lru_cache(maxsize=1)
 def daily_run_demo() -> DemoWarehouse:
     """A small company, generated into its own folders and run through the `daily_refresh`
@@ -227,6 +240,8 @@ def test_daily_run_builds_audits_and_publishes_with_governance_metadata(dbt_mani
     result = demo.result
     failed_checks = [e.asset_check_key.to_user_string() for e in result.get_asset_check_evaluations() if not e.passed]
     assert result.success and not failed_checks, failed_checks
+    # a step that failed and succeeded on its retry is a success too: each ran once
+    assert retried_steps(result) == []
     assert result.dagster_run.tags["revenue_cycle/trigger"] == "daily"
     assert result.dagster_run.tags["revenue_cycle/job"] == "daily_refresh"
 
@@ -313,6 +328,7 @@ def after_one_new_day() -> NewDay:
             )
         failed = [e.asset_check_key.to_user_string() for e in result.get_asset_check_evaluations() if not e.passed]
         assert result.success and not failed, failed
+        assert retried_steps(result) == []
         print(f"daily_refresh, {label}: {time.perf_counter() - started:.1f} s")
         return {
             m.asset_key: m.metadata

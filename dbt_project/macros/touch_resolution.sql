@@ -7,11 +7,11 @@
     utm_*, referrer, email campaign and type). Many events share them: at 10M touch events,
     3.4M person touches carry ~550K identifier tuples and a few thousand attribute tuples.
     int_touch_identities and int_touch_attributes resolve each tuple once per run, keyed by
-    the keys below; int_touchpoints stores each event's two keys with what they resolved to
-    and, on an incremental run, first deletes (stale_touchpoints) the rows whose key now
-    resolves differently, the rows of events that came in new landing files, and the small
-    sources' rows, then adds back whatever int_touch_events has and it lacks. A full rebuild
-    gives the same rows (tests/test_operations.py checks it after a daily run).
+    the keys below; int_touchpoints stores each event's two keys with what they resolved to.
+    An incremental run first (refresh_touchpoints) sets anew what the keys that resolve
+    differently now resolved to, and deletes the events of new landing files and the small
+    sources' rows; then it adds the events of those files and the small sources. A full
+    rebuild gives the same rows (tests/test_operations.py checks it after a daily run).
 #}
 
 {#- The events of int_touch_events that are a person's own touch: every page view; an email
@@ -58,15 +58,21 @@
     {{ dbt.hash(dbt.concat(parts)) }}
 {%- endmacro %}
 
-{#- The rows of int_touchpoints an incremental run replaces (its pre-hooks, one statement
-    each): `kind` is one of small_sources, new_events, identities, attributes. -#}
-{% macro stale_touchpoints(kind) -%}
+{#- What an incremental run of int_touchpoints does before it adds rows (its pre-hooks, one
+    statement each): `step` is one of
+      new_events     delete the events of landing files not seen here: their newer versions
+                     (or nothing, if no longer a person's touch) come back with the new rows
+      small_sources  delete the form submissions, campaign members, tasks and meetings: small,
+                     re-derived whole (a record deleted in its source leaves)
+      identities     set the person and account of the touches whose identity resolves
+                     differently now (an identity merge)
+      attributes     set the campaign, channel and internal flag of the touches whose
+                     attributes resolve differently now (a new campaign, a changed mapping)
+    An update rewrites only the touches that changed, a few thousand a day, where deleting
+    and adding them back would mean finding them among all events. -#}
+{% macro refresh_touchpoints(step) -%}
     {%- if is_incremental() -%}
-    {%- if kind == 'small_sources' -%}
-    -- form submissions, campaign members, tasks and meetings are small: re-derived whole
-    delete from {{ this }} where landing_file is null
-    {%- elif kind == 'new_events' -%}
-    -- the events of landing files not seen here: new ones, and newer versions of old ones
+    {%- if step == 'new_events' -%}
     delete from {{ this }}
     where touchpoint_id in (
         select touchpoint_id
@@ -75,27 +81,19 @@
             select landing_file from {{ this }} where landing_file is not null group by landing_file
         )
     )
-    {%- elif kind in ('identities', 'attributes') -%}
+    {%- elif step == 'small_sources' -%}
+    delete from {{ this }} where landing_file is null
+    {%- elif step in ('identities', 'attributes') -%}
     {%- set resolutions, key, outputs = (ref('int_touch_identities'), 'identity_key', ['person_id', 'account_id'])
-        if kind == 'identities'
+        if step == 'identities'
         else (ref('int_touch_attributes'), 'attribute_key', ['campaign_key', 'channel', 'is_internal']) -%}
-    -- past events whose {{ kind }} resolve differently now (an identity merge, a new
-    -- campaign, a changed channel mapping)
-    delete from {{ this }}
-    where {{ key }} in (
-        select resolutions.{{ key }}
-        from {{ resolutions }} as resolutions
-        inner join (
-            select {{ key }}, {{ outputs | join(', ') }}
-            from {{ this }}
-            where {{ key }} is not null
-            group by {{ key }}, {{ outputs | join(', ') }}
-        ) as stored
-            on stored.{{ key }} = resolutions.{{ key }}
-        where {% for output in outputs %}resolutions.{{ output }} is distinct from stored.{{ output }}{% if not loop.last %} or {% endif %}{% endfor %}
-    )
+    update {{ this }} as touchpoints
+    set {% for output in outputs %}{{ output }} = resolutions.{{ output }}{% if not loop.last %}, {% endif %}{% endfor %}
+    from {{ resolutions }} as resolutions
+    where resolutions.{{ key }} = touchpoints.{{ key }}
+        and ({% for output in outputs %}resolutions.{{ output }} is distinct from touchpoints.{{ output }}{% if not loop.last %} or {% endif %}{% endfor %})
     {%- else -%}
-    {{ exceptions.raise_compiler_error("stale_touchpoints: unknown kind '" ~ kind ~ "'") }}
+    {{ exceptions.raise_compiler_error("refresh_touchpoints: unknown step '" ~ step ~ "'") }}
     {%- endif -%}
     {%- endif -%}
 {%- endmacro %}

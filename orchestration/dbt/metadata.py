@@ -188,12 +188,16 @@ def _lineage(
 
 
 def incremental_models(manifest: Mapping[str, Any]) -> dict[str, tuple[str, str]]:
-    """unique_id -> (schema, relation) of every incremental model that records its landing file."""
+    """unique_id -> (schema, relation) of every incremental model that adds the rows of unseen
+    landing files by its unique key (macros/incremental.sql): what such a run processed is the
+    rows of its new files. int_touchpoints, which also records the landing file, resolves
+    again whatever changed (macros/touch_resolution.sql) and has no unique key: not one."""
     return {
         unique_id: _relation(props)
         for unique_id, props in manifest["nodes"].items()
         if props["resource_type"] == "model"
         and props["config"].get("materialized") == "incremental"
+        and props["config"].get("unique_key")
         and "landing_file" in {name.lower() for name in props.get("columns") or {}}
     }
 
@@ -207,7 +211,9 @@ def landing_file_rows(
     counts: dict[tuple[str, str], dict[str, int]] = {}
     for schema, name in relations:
         if (schema, name) in existing:
-            rows = con.execute(f'select landing_file, count(*) from "{schema}"."{name}" group by landing_file').fetchall()
+            rows = con.execute(
+                f'select landing_file, count(*) from "{schema}"."{name}" where landing_file is not null group by landing_file'
+            ).fetchall()
             counts[(schema, name)] = {file: n for file, n in rows}
     return counts
 

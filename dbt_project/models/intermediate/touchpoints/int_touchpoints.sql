@@ -15,12 +15,12 @@
 
     Incremental (a table on Spark): page views and email events, nine in ten touches, take
     their person and account from int_touch_identities and their campaign and channel from
-    int_touch_attributes, through the keys stored with them; an incremental run's pre-hooks
-    delete the touches of new landing files, those whose keys now resolve differently and
-    the small sources' touches, and the run adds back what int_touch_events and the small
-    sources have that is not here (macros/touch_resolution.sql). Past events are
-    re-resolved only when their identity or attributes resolve anew, and the result equals
-    a full rebuild.
+    int_touch_attributes, through the keys stored with them. An incremental run's pre-hooks
+    set anew what the keys that resolve differently now resolved to (identity merges, new
+    campaigns, a changed mapping reach past touches), and delete the events of new landing
+    files (a newer version replaces an older one) and the small sources' touches; the run
+    then adds those files' events and the small sources (macros/touch_resolution.sql). The
+    result equals a full rebuild.
 #}
 
 {%- set identity_inputs = touch_identity_inputs('touch_events') %}
@@ -103,8 +103,8 @@ account_identity_map as (
 
 stream_events as (
 
-    -- a person's page views and email opens and clicks; on an incremental run only those
-    -- not here (the pre-hooks deleted the ones to resolve again)
+    -- a person's page views and email opens and clicks; on an incremental run those of
+    -- landing files not seen here
     select
         touch_events.*,
         {{ resolution_key(identity_inputs.values()) }} as identity_key,
@@ -112,9 +112,8 @@ stream_events as (
     from touch_events
     where {{ is_person_touch_event('touch_events') }}
     {%- if is_incremental() %}
-        and not exists (
-            select 1 from {{ this }} as existing
-            where existing.touchpoint_id = touch_events.touchpoint_id
+        and touch_events.landing_file not in (
+            select landing_file from {{ this }} where landing_file is not null group by landing_file
         )
     {%- endif %}
 
