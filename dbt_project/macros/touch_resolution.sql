@@ -46,6 +46,19 @@
     }) }}
 {%- endmacro %}
 
+{#- The distinct tuples of `inputs` (a dict from the macros above, over `relation`) among the
+    person touches of `relation`, each input as its output column: the body of the CTE
+    that int_touch_identities and int_touch_attributes resolve. -#}
+{% macro person_touch_tuples(relation, inputs) -%}
+    select
+        {%- for column, expression in inputs.items() %}
+        {{ expression }} as {{ column }}{% if not loop.last %},{% endif %}
+        {%- endfor %}
+    from {{ relation }}
+    where {{ is_person_touch_event(relation) }}
+    group by {{ inputs.values() | join(', ') }}
+{%- endmacro %}
+
 {#- One key for a tuple of values (expressions): the md5 of the values, each prefixed with its
     length and a null spelled `~`, so that no two tuples share the text that is hashed. -#}
 {% macro resolution_key(expressions) -%}

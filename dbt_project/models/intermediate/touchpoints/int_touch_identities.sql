@@ -41,13 +41,7 @@ person_accounts as (
 
 identities as (
 
-    select
-        {%- for column, expression in inputs.items() %}
-        {{ expression }} as {{ column }}{% if not loop.last %},{% endif %}
-        {%- endfor %}
-    from touch_events
-    where {{ is_person_touch_event('touch_events') }}
-    group by {{ inputs.values() | join(', ') }}
+    {{ person_touch_tuples('touch_events', inputs) }}
 
 ),
 
