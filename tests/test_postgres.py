@@ -161,3 +161,50 @@ def test_the_definitions_are_the_same_on_both_targets(both):
     )
     assert graph(on_postgres) == graph(on_duckdb)
     assert on_postgres.resources.keys() == on_duckdb.resources.keys()
+
+
+def test_int_touchpoints_sets_stale_resolutions_anew_incrementally_on_postgres(both, postgres_server, tmp_path):
+    """int_touchpoints' incremental run on Postgres: its pre-hooks (an update from the
+    resolutions, deletes; macros/touch_resolution.sql) in Postgres's dialect. Stale
+    resolutions planted in a copy of the warehouse (a wrong person on every touch of one
+    identity, a wrong channel on every touch of one attribute tuple) are set anew by one
+    incremental run, which leaves the table as it was: nothing lost, nothing duplicated."""
+    import os
+    import subprocess
+
+    from orchestration.dbt.resource import environment_dbt
+
+    _, settings, _, _ = both
+    table = "intermediate.int_touchpoints"
+    fingerprint = (
+        f"select count(*), md5(string_agg(md5(t::text), '' order by t.touchpoint_id)) from {table} as t"
+    )
+    most_touched = (
+        f"select {{key}} from {table} where person_id is not null and {{key}} is not null "
+        "group by {key} order by count(*) desc, {key} limit 1"
+    )
+    with database_copy(settings, "stale_touchpoints") as copy:
+        with postgres_connection(copy, read_only=False) as con:
+            before = con.execute(fingerprint).fetchall()[0]
+            identity_key = con.execute(most_touched.format(key="identity_key")).fetchall()[0][0]
+            attribute_key = con.execute(most_touched.format(key="attribute_key")).fetchall()[0][0]
+            con.execute(f"update {table} set person_id = 'stale' where identity_key = %s", (identity_key,))
+            con.execute(f"update {table} set channel = 'stale' where attribute_key = %s", (attribute_key,))
+            staled = con.execute(f"select count(*) from {table} where 'stale' in (person_id, channel)").fetchall()[0][0]
+            con.commit()
+        assert staled > 2
+
+        env = {**os.environ, **postgres_server, "PGDATABASE": copy.postgres_database, "WAREHOUSE_TARGET": "postgres"}
+        run = subprocess.run(
+            [str(environment_dbt()), "run", "--select", "int_touchpoints",
+             "--project-dir", str(settings.dbt_project_dir), "--profiles-dir", str(settings.dbt_profiles_dir),
+             "--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs")],
+            env=env, capture_output=True, text=True,
+        )
+        assert run.returncode == 0, run.stdout[-4000:]
+        assert "incremental model intermediate.int_touchpoints" in run.stdout
+        with postgres_connection(copy) as con:
+            stale_left = con.execute(f"select count(*) from {table} where 'stale' in (person_id, channel)").fetchall()[0][0]
+            after = con.execute(fingerprint).fetchall()[0]
+    assert (stale_left, after) == (0, before)
+    print(f"\n{staled} touches with a stale person or channel set anew on Postgres; {before[0]} touches as before")
