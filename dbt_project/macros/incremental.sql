@@ -14,10 +14,15 @@
 #}
 {% macro from_unseen_landing_files(landing_file_column='_landing_file') -%}
     {%- if is_incremental() %}
-    where {{ landing_file_column }} not in (
+    where {{ landing_file_column }} not in {{ seen_landing_files() }}
+    {%- endif %}
+{%- endmacro %}
+
+{#- The landing files this incremental model already holds rows of (a subquery). -#}
+{% macro seen_landing_files() -%}
+    (
         select landing_file from {{ this }} where landing_file is not null group by landing_file
     )
-    {%- endif %}
 {%- endmacro %}
 
 {#

@@ -90,9 +90,7 @@
     where touchpoint_id in (
         select touchpoint_id
         from {{ ref('int_touch_events') }}
-        where landing_file not in (
-            select landing_file from {{ this }} where landing_file is not null group by landing_file
-        )
+        where landing_file not in {{ seen_landing_files() }}
     )
     {%- elif step == 'small_sources' -%}
     delete from {{ this }} where landing_file is null

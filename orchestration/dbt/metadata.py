@@ -211,9 +211,7 @@ def landing_file_rows(
     counts: dict[tuple[str, str], dict[str, int]] = {}
     for schema, name in relations:
         if (schema, name) in existing:
-            rows = con.execute(
-                f'select landing_file, count(*) from "{schema}"."{name}" where landing_file is not null group by landing_file'
-            ).fetchall()
+            rows = con.execute(f'select landing_file, count(*) from "{schema}"."{name}" group by landing_file').fetchall()
             counts[(schema, name)] = {file: n for file, n in rows}
     return counts
 

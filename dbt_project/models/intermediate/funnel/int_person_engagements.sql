@@ -55,16 +55,7 @@ engagement_rules as (
 
 person_emails as (
 
-    -- one person per normalized email (the identity map puts every record of an email
-    -- into one person; min() only guards against ties)
-    select
-        person_identifiers.email,
-        min(person_identity_map.person_id) as person_id
-    from person_identifiers
-    inner join person_identity_map
-        on person_identity_map.person_record_key = person_identifiers.person_record_key
-    where person_identifiers.email is not null
-    group by person_identifiers.email
+    {{ email_persons() }}
 
 ),
 

@@ -48,14 +48,7 @@ identities as (
 email_persons as (
 
     -- every normalized email -> its person
-    select
-        person_identifiers.email,
-        min(person_identity_map.person_id) as person_id
-    from person_identifiers
-    inner join person_identity_map
-        on person_identity_map.person_record_key = person_identifiers.person_record_key
-    where person_identifiers.email is not null
-    group by person_identifiers.email
+    {{ email_persons() }}
 
 ),
 

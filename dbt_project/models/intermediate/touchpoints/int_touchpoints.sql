@@ -112,9 +112,7 @@ stream_events as (
     from touch_events
     where {{ is_person_touch_event('touch_events') }}
     {%- if is_incremental() %}
-        and touch_events.landing_file not in (
-            select landing_file from {{ this }} where landing_file is not null group by landing_file
-        )
+        and touch_events.landing_file not in {{ seen_landing_files() }}
     {%- endif %}
 
 ),
