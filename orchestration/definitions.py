@@ -28,6 +28,17 @@ import gc
 _COLLECTING = gc.isenabled()
 gc.disable()
 
+# dbt-core's hundreds of artifact classes are mashumaro dataclasses, which by default generate
+# and compile their (de)serialisation code as each class is defined: about 0.5 s of this import,
+# for classes a code location never serialises (dagster-dbt reads the manifest as plain JSON,
+# and dbt itself runs in a subprocess). mashumaro's `lazy_compilation` option defers that code
+# to a class's first from_dict/to_dict; set on its base config before dbt-core is imported, it
+# covers every dbt class. A dbt parse in a process with it set writes the same manifest
+# (tests/test_definitions.py). Measured by `make bench` (stage `definitions`).
+import mashumaro.config  # noqa: E402
+
+mashumaro.config.BaseConfig.lazy_compilation = True
+
 from dagster import AssetSpec, Definitions, in_process_executor, map_asset_specs
 
 from orchestration.checks import gx_duckdb

@@ -74,6 +74,45 @@ def test_import_does_not_parse_dbt(dbt_manifest):
     assert dbt_manifest.stat().st_mtime_ns == manifest_mtime
 
 
+_PARSE_IN_A_LOADED_CODE_LOCATION = """
+import json, sys
+import orchestration.definitions  # sets mashumaro's lazy_compilation before dbt-core loads
+import mashumaro.config
+from dbt.cli.main import dbtRunner
+from orchestration.settings import Settings
+
+assert mashumaro.config.BaseConfig.lazy_compilation
+settings = Settings.from_env()
+result = dbtRunner().invoke(["parse", "--quiet", "--no-partial-parse",
+    "--project-dir", str(settings.dbt_project_dir), "--profiles-dir", str(settings.dbt_profiles_dir),
+    "--target", settings.dbt_target, "--target-path", sys.argv[1]])
+assert result.success, result.exception
+"""
+
+
+def _without_timestamps(node):
+    if isinstance(node, dict):
+        return {k: _without_timestamps(v) for k, v in node.items()
+                if k not in ("created_at", "generated_at", "invocation_id", "invocation_started_at", "run_started_at")}
+    if isinstance(node, list):
+        return [_without_timestamps(v) for v in node]
+    return node
+
+
+def test_dbt_classes_compiled_lazily_still_write_the_same_manifest(dbt_manifest, tmp_path):
+    """The code location defers the compilation of dbt-core's mashumaro classes to their
+    first use (orchestration/definitions.py). dbt's parse builds and serialises every kind of
+    node through those classes: run in a process that loaded the code location, it writes
+    the manifest `make prepare` wrote in a process of its own."""
+    import json
+
+    subprocess.run([sys.executable, "-c", _PARSE_IN_A_LOADED_CODE_LOCATION, str(tmp_path)], check=True)
+    lazy = json.loads((tmp_path / "manifest.json").read_text())
+    eager = json.loads(dbt_manifest.read_text())
+    assert len(lazy["nodes"]) == len(eager["nodes"]) > 400
+    assert _without_timestamps(lazy) == _without_timestamps(eager)
+
+
 def test_the_code_location_loads_without_either_ingestion_engine(dbt_manifest):
     """dlt (and dagster-dlt) are imported by a run of the dlt engine, not by loading the code
     location: about 0.2 s of the import, which every Dagster process and run worker pays."""
