@@ -29,7 +29,7 @@ _COLLECTING = gc.isenabled()
 gc.disable()
 
 # dbt-core's hundreds of artifact classes are mashumaro dataclasses, which by default generate
-# and compile their (de)serialisation code as each class is defined: about 0.5 s of this import,
+# and compile their (de)serialisation code as each class is defined: about 0.9 s of this import,
 # for classes a code location never serialises (dagster-dbt reads the manifest as plain JSON,
 # and dbt itself runs in a subprocess). mashumaro's `lazy_compilation` option defers that code
 # to a class's first from_dict/to_dict; set on its base config before dbt-core is imported, it

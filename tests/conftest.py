@@ -81,6 +81,16 @@ def dbt_manifest():
     return Settings.from_env().dbt_target_dir / "manifest.json"
 
 
+def dbt_command(settings, scratch: Path, *args: str) -> list[str]:
+    """The environment's dbt CLI with `args` on the project of `settings`, its target and log
+    folders in `scratch` (the warehouse comes from the caller's environment)."""
+    from orchestration.dbt.resource import environment_dbt
+
+    return [str(environment_dbt()), *args,
+            "--project-dir", str(settings.dbt_project_dir), "--profiles-dir", str(settings.dbt_profiles_dir),
+            "--target-path", str(scratch / "target"), "--log-path", str(scratch / "logs")]
+
+
 def make_settings(root: Path, landing: Path | None = None, ingest_engine: str = "duckdb",
                   postgres: dict[str, str] | None = None):
     """Settings for one test's own warehouse (and landing zone), exported for dbt.

@@ -28,9 +28,8 @@ from dagster import (
 )
 from dagster._core.definitions.dependency import NodeHandle
 
-from orchestration.dbt.resource import environment_dbt
 from orchestration.settings import REPO_ROOT, Settings
-from tests.conftest import make_settings
+from tests.conftest import dbt_command, make_settings
 
 DEMO_SCALE = 0.05
 DEMO_SEED = 42
@@ -415,10 +414,7 @@ def test_incremental_models_equal_a_full_rebuild(tmp_path, dbt_manifest):
     shutil.copy(settings.warehouse_path, copy)
     env = {**daily_run_demo().env(), "WAREHOUSE_PATH": str(copy)}
     subprocess.run(
-        [str(environment_dbt()), "run", "--full-refresh", "--quiet",
-         "--project-dir", str(settings.dbt_project_dir), "--profiles-dir", str(settings.dbt_profiles_dir),
-         "--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs")],
-        env=env, check=True,
+        dbt_command(settings, tmp_path, "run", "--full-refresh", "--quiet"), env=env, check=True,
     )
 
     def content(path):
@@ -466,10 +462,7 @@ def test_an_incremental_run_resolves_again_the_touches_whose_keys_resolve_differ
 
     env = {**daily_run_demo().env(), "WAREHOUSE_PATH": str(copy)}
     subprocess.run(
-        [str(environment_dbt()), "run", "--select", "int_touchpoints", "--quiet",
-         "--project-dir", str(settings.dbt_project_dir), "--profiles-dir", str(settings.dbt_profiles_dir),
-         "--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs")],
-        env=env, check=True,
+        dbt_command(settings, tmp_path, "run", "--select", "int_touchpoints", "--quiet"), env=env, check=True,
     )
     with duckdb.connect(str(copy), read_only=True) as con:
         stale_left = con.execute(f"select count(*) from {table} where 'stale' in (person_id, channel)").fetchall()[0][0]

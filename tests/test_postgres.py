@@ -19,7 +19,7 @@ from orchestration.materialize import materialize_all
 from orchestration.publish import schema_swap
 from orchestration.warehouse import postgres_connection
 from orchestration.warehouse_compare import checksums, relation_rows
-from tests.conftest import BAD_LEAD_INSERT, assert_suite_names_the_bad_lead, restored_environment
+from tests.conftest import BAD_LEAD_INSERT, assert_suite_names_the_bad_lead, dbt_command, restored_environment
 
 pytestmark = pytest.mark.slow
 
@@ -172,8 +172,6 @@ def test_int_touchpoints_sets_stale_resolutions_anew_incrementally_on_postgres(b
     import os
     import subprocess
 
-    from orchestration.dbt.resource import environment_dbt
-
     _, settings, _, _ = both
     table = "intermediate.int_touchpoints"
     fingerprint = (
@@ -196,10 +194,7 @@ def test_int_touchpoints_sets_stale_resolutions_anew_incrementally_on_postgres(b
 
         env = {**os.environ, **postgres_server, "PGDATABASE": copy.postgres_database, "WAREHOUSE_TARGET": "postgres"}
         run = subprocess.run(
-            [str(environment_dbt()), "run", "--select", "int_touchpoints",
-             "--project-dir", str(settings.dbt_project_dir), "--profiles-dir", str(settings.dbt_profiles_dir),
-             "--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs")],
-            env=env, capture_output=True, text=True,
+            dbt_command(settings, tmp_path, "run", "--select", "int_touchpoints"), env=env, capture_output=True, text=True,
         )
         assert run.returncode == 0, run.stdout[-4000:]
         assert "incremental model intermediate.int_touchpoints" in run.stdout
